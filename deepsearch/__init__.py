@@ -1,0 +1,1 @@
+"""DeepSearch: a LangGraph agent that searches, reads and reasons until it can prove its answer."""

@@ -1,0 +1,154 @@
+"""The typed state of a DeepSearch run.
+
+Everything is plain JSON-able data (TypedDicts), so checkpointers, the LangGraph
+server and Studio can store and show it. Fields that parallel branches write
+(team workers) have reducers.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+Action = Literal["search", "read", "reflect", "answer"]
+CheckType = Literal["definitive", "freshness", "plurality", "completeness", "strict"]
+
+
+class Reference(TypedDict):
+    """A footnote: a quote that occurs in the text read from ``url``."""
+
+    url: str
+    title: str
+    exactQuote: str
+    dateTime: str | None
+
+
+class Knowledge(TypedDict):
+    """Something learned: a question and its answer, with where it came from."""
+
+    question: str
+    answer: str
+    kind: Literal["qa", "url", "side-info", "chat", "file"]
+    references: list[Reference]
+    date: str | None
+
+
+class Candidate(TypedDict):
+    """A URL that could be read, with the evidence that it is worth reading."""
+
+    url: str
+    title: str
+    snippet: str
+    date: str | None
+    hits: int
+    score: float
+    weak: bool
+
+
+class PageRecord(TypedDict):
+    """What was read from a URL: the selected passages the model saw."""
+
+    url: str
+    title: str
+    date: str | None
+    passages: list[str]
+
+
+class Evaluation(TypedDict):
+    """A failed evaluation: what went wrong and how to do better."""
+
+    answer: str
+    check: str
+    analysis: str
+    plan: str
+
+
+class Usage(TypedDict):
+    """Token usage of a run."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class Answer(TypedDict):
+    """An answer with its references (a draft, or the final one)."""
+
+    question: str
+    text: str
+    references: list[Reference]
+    mode: Literal["direct", "researched", "beast", "merged", "failed"]
+
+
+def merge_dicts(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    """Reducer: merge two mappings, the right side winning."""
+    if not left:
+        return dict(right)
+    return {**left, **right}
+
+
+def merge_unique(left: list[str], right: list[str]) -> list[str]:
+    """Reducer: append the right items not already present, keeping order."""
+    seen = set(left)
+    return left + [x for x in right if not (x in seen or seen.add(x))]  # type: ignore[func-returns-value]
+
+
+class InputState(TypedDict, total=False):
+    """What a run is started with: a conversation, or just a question."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    question: str
+
+
+class OutputState(TypedDict, total=False):
+    """What a run ends with."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    answer: Answer
+    visited_urls: list[str]
+    read_urls: list[str]
+    usage: Usage
+
+
+class ResearchState(InputState, total=False):
+    """The whole state of the research loop."""
+
+    # The question and its conversation.
+    original_question: str
+    question: str  # current question the step works on
+    worker: str | None  # team member name when running as a worker
+    # Budget and progress.
+    budget_tokens: int
+    prompt_tokens: Annotated[int, operator.add]
+    completion_tokens: Annotated[int, operator.add]
+    tokens_used: Annotated[int, operator.add]
+    step: int
+    stalled_steps: int
+    max_attempts: int
+    failures: dict[str, int]  # failed evaluations per check type
+    checks: list[str]  # checks chosen for the original question
+    # What the planner decided.
+    last_action: str | None
+    action: Action | None
+    action_args: dict[str, Any]
+    # Questions and knowledge.
+    gaps: list[str]  # open sub-questions (the original stays implicit)
+    all_questions: Annotated[list[str], merge_unique]
+    knowledge: Annotated[list[Knowledge], operator.add]
+    evaluations: list[Evaluation]
+    # Searching and reading.
+    queries: Annotated[list[str], merge_unique]
+    candidates: Annotated[dict[str, Candidate], merge_dicts]
+    pages: Annotated[dict[str, PageRecord], merge_dicts]
+    visited_urls: Annotated[list[str], merge_unique]
+    read_urls: Annotated[list[str], merge_unique]
+    failed_urls: Annotated[list[str], merge_unique]
+    must_read: list[str]  # URLs the user pasted
+    diary: Annotated[list[str], operator.add]
+    # Answers.
+    draft: Answer | None
+    answer: Answer
+    usage: Usage

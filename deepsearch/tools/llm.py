@@ -1,0 +1,276 @@
+"""LLM calls that survive weak models.
+
+Every call is tagged with its role (planner, evaluator, ...) so traces read like the
+loop, counts its tokens, and structured output goes through a fallback chain:
+the provider's native structured output where it is known to work, then JSON in
+the prompt with ``<think>`` stripping and JSON repair, then one retry carrying the
+validation error, then the caller's safe fallback value. A call never raises for
+bad model output; it raises :class:`LLMUnavailable` only when the endpoint itself
+cannot be reached.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import json_repair
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ValidationError
+
+from deepsearch.settings import Settings, StructuredMethod
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+
+_THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_OPEN_THINK = re.compile(r"^\s*<think>.*", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+class LLMUnavailable(RuntimeError):
+    """The LLM endpoint could not be reached or refused every call."""
+
+
+@dataclass
+class LLMResult(Generic[T]):
+    """A parsed model reply with its token cost; ``ok`` is False when the fallback was used."""
+
+    value: T
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ok: bool = True
+    error: str | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        """Return prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+def strip_think(text: str) -> str:
+    """Remove ``<think>...</think>`` blocks (and an unterminated leading one)."""
+    text = _THINK_BLOCK.sub("", text)
+    if "</think>" not in text and _OPEN_THINK.match(text):
+        return ""
+    return text.split("</think>")[-1].strip()
+
+
+def extract_json(text: str) -> Any:
+    """Find and repair the JSON object in a model reply; raise ValueError when there is none."""
+    text = strip_think(text)
+    fenced = _FENCE.search(text)
+    if fenced:
+        text = fenced.group(1)
+    start = text.find("{")
+    if start < 0:
+        raise ValueError("the reply contains no JSON object")
+    end = text.rfind("}")
+    candidate = text[start : end + 1] if end > start else text[start:]
+    value = json_repair.loads(candidate)
+    if not isinstance(value, dict):
+        raise ValueError("the reply is not a JSON object")
+    return value
+
+
+def message_text(message: BaseMessage) -> str:
+    """Return the text content of a message, whatever its content shape."""
+    content = message.content
+    if isinstance(content, str):
+        return content
+    parts = [p.get("text", "") if isinstance(p, dict) else str(p) for p in content]
+    return "".join(parts)
+
+
+def _usage(message: Any, prompt_chars: int) -> tuple[int, int]:
+    meta = getattr(message, "usage_metadata", None)
+    if meta and meta.get("total_tokens"):
+        return int(meta.get("input_tokens", 0)), int(meta.get("output_tokens", 0))
+    # The model reported nothing: estimate at four characters a token.
+    out = len(message_text(message)) if isinstance(message, BaseMessage) else 0
+    return max(1, prompt_chars // 4), max(1, out // 4)
+
+
+def schema_prompt(schema: type[BaseModel]) -> str:
+    """Describe the JSON reply a schema expects, compactly (short schemas suit small models)."""
+    js = schema.model_json_schema()
+    return (
+        "\n\nReply with a single JSON object and nothing else. Its JSON schema:\n"
+        + json.dumps(js, separators=(",", ":"))
+    )
+
+
+class LLM:
+    """Role-aware access to chat models with robust structured output."""
+
+    def __init__(
+        self,
+        models: BaseChatModel | Mapping[str, BaseChatModel],
+        *,
+        method: StructuredMethod = "auto",
+        retries: int = 1,
+    ) -> None:
+        if isinstance(models, BaseChatModel):
+            self._models: dict[str, BaseChatModel] = {"default": models}
+        else:
+            self._models = dict(models)
+        self.method = method
+        self.retries = retries
+
+    def model_for(self, role: str) -> BaseChatModel:
+        """Return the chat model that plays ``role`` (falling back to the default one)."""
+        return self._models.get(role) or self._models["default"]
+
+    def _method_for(self, model: BaseChatModel) -> StructuredMethod:
+        if self.method != "auto":
+            return self.method
+        if type(model).__name__ == "ChatOpenAI":
+            base = str(getattr(model, "openai_api_base", None) or "")
+            return "json_schema" if (not base or "api.openai.com" in base) else "json_mode"
+        return "prompt"
+
+    @staticmethod
+    def _config(role: str, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+        return {
+            "run_name": role,
+            "tags": [f"role:{role}", "deepsearch", "nostream"],
+            "metadata": {"role": role, **(metadata or {})},
+        }
+
+    async def text(
+        self,
+        role: str,
+        system: str,
+        user: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        images: list[str] | None = None,
+    ) -> LLMResult[Any]:
+        """Ask for free text; returns the reply with ``<think>`` removed."""
+        model = self.model_for(role)
+        messages = _messages(system, user, images)
+        try:
+            reply = await model.ainvoke(messages, config=self._config(role, metadata))  # type: ignore[arg-type]
+        except Exception as exc:
+            raise LLMUnavailable(f"{role} call failed: {exc}") from exc
+        p, c = _usage(reply, len(system) + len(user))
+        return LLMResult(value=strip_think(message_text(reply)), prompt_tokens=p, completion_tokens=c)
+
+    async def structured(
+        self,
+        role: str,
+        schema: type[T],
+        system: str,
+        user: str,
+        *,
+        fallback: Callable[[], T],
+        metadata: Mapping[str, Any] | None = None,
+    ) -> LLMResult[T]:
+        """Ask for an object of ``schema``; never raises for bad output, uses ``fallback``."""
+        model = self.model_for(role)
+        config = self._config(role, metadata)
+        method = self._method_for(model)
+        prompt_tokens = completion_tokens = 0
+        errors: list[str] = []
+        unreachable = 0
+        attempts = 0
+        if method in ("json_schema", "function_calling"):
+            attempts += 1
+            try:
+                runnable = model.with_structured_output(schema, method=method, include_raw=True)
+                out = await runnable.ainvoke(_messages(system, user), config=config)  # type: ignore[arg-type]
+                raw = out.get("raw") if isinstance(out, dict) else None
+                p, c = _usage(raw, len(system) + len(user))
+                prompt_tokens += p
+                completion_tokens += c
+                parsed = out.get("parsed") if isinstance(out, dict) else out
+                if isinstance(parsed, schema):
+                    return LLMResult(parsed, prompt_tokens, completion_tokens)
+                errors.append(str(out.get("parsing_error") if isinstance(out, dict) else out))
+            except Exception as exc:  # a server that rejects the method: fall back to JSON
+                errors.append(f"{method}: {exc}")
+                log.info("structured output via %s failed for %s: %s", method, role, exc)
+        bound: Any = model
+        if method == "json_mode":
+            bound = model.bind(response_format={"type": "json_object"})
+        sys_prompt = system + schema_prompt(schema)
+        user_prompt = user
+        for _ in range(1 + self.retries):
+            attempts += 1
+            try:
+                reply = await bound.ainvoke(_messages(sys_prompt, user_prompt), config=config)
+            except Exception as exc:
+                unreachable += 1
+                errors.append(f"call failed: {exc}")
+                if bound is not model:  # json_object may be unsupported: try the plain model
+                    bound = model
+                    continue
+                break
+            p, c = _usage(reply, len(sys_prompt) + len(user_prompt))
+            prompt_tokens += p
+            completion_tokens += c
+            text = message_text(reply)
+            try:
+                value = schema.model_validate(extract_json(text))
+                return LLMResult(value, prompt_tokens, completion_tokens)
+            except (ValueError, ValidationError) as exc:
+                err = str(exc)[:800]
+                errors.append(err)
+                user_prompt = (
+                    f"{user}\n\nYour previous reply could not be used: {err}\n"
+                    "Reply again with only the JSON object, valid against the schema."
+                )
+        if unreachable and unreachable == attempts:
+            raise LLMUnavailable(f"{role} call failed: {errors[-1] if errors else 'unknown'}")
+        return LLMResult(
+            fallback(), prompt_tokens, completion_tokens, ok=False, error="; ".join(errors)[-1000:]
+        )
+
+
+def _messages(system: str, user: str, images: list[str] | None = None) -> list[BaseMessage]:
+    if images:
+        content: list[str | dict[str, Any]] = [{"type": "text", "text": user}]
+        content += [{"type": "image_url", "image_url": {"url": url}} for url in images]
+        return [SystemMessage(system), HumanMessage(content=content)]
+    return [SystemMessage(system), HumanMessage(user)]
+
+
+def make_chat_model(settings: Settings, role: str = "default") -> BaseChatModel:
+    """Build a ``ChatOpenAI`` for ``role`` from settings (any OpenAI-compatible endpoint)."""
+    from langchain_openai import ChatOpenAI
+
+    settings.require_llm()
+    name = getattr(settings, f"{role}_model", None) or settings.model
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+    kwargs: dict[str, Any] = {
+        "model": name,
+        "api_key": key,
+        "timeout": settings.llm_timeout,
+        "max_retries": 2,
+    }
+    if settings.openai_base_url:
+        # Local servers ignore max_completion_tokens and choke on streamed tool calls.
+        kwargs["base_url"] = settings.openai_base_url
+        kwargs["extra_body"] = {"max_tokens": settings.llm_max_tokens}
+        kwargs["disable_streaming"] = "tool_calling"
+    else:
+        kwargs["max_tokens"] = settings.llm_max_tokens
+    return ChatOpenAI(**kwargs)
+
+
+def make_llm(settings: Settings) -> LLM:
+    """Build the role-aware :class:`LLM` from settings."""
+    models: dict[str, BaseChatModel] = {"default": make_chat_model(settings)}
+    for role in ("planner", "evaluator", "answerer"):
+        if getattr(settings, f"{role}_model", None):
+            models[role] = make_chat_model(settings, role)
+    return LLM(models, method=settings.structured_output)
+
+
+__all__ = ["LLM", "AIMessage", "LLMResult", "LLMUnavailable", "extract_json", "strip_think"]

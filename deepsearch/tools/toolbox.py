@@ -1,0 +1,79 @@
+"""The run's connection to the outside world: the LLM and the providers.
+
+A :class:`Toolbox` is built once per graph. Explicit provider objects (for
+embedding and tests) win; otherwise providers are made from settings, by name,
+the first time a run asks for them, so nothing needs a key at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from deepsearch.settings import Settings, get_settings
+from deepsearch.tools.base import Reader, Relevance, SearchProvider
+from deepsearch.tools.llm import LLM, make_llm
+
+
+@dataclass
+class Toolbox:
+    """LLM, search, reader and relevance scorer for the nodes of one graph."""
+
+    settings: Settings = field(default_factory=get_settings)
+    llm_override: LLM | None = None
+    search_override: SearchProvider | None = None
+    reader_override: Reader | None = None
+    relevance_override: Relevance | None = None
+    _search_cache: dict[str, SearchProvider] = field(default_factory=dict)
+    _llm: LLM | None = None
+    _reader: Reader | None = None
+    _relevance: Relevance | None = None
+
+    @property
+    def llm(self) -> LLM:
+        """Return the LLM (built from settings on first use)."""
+        if self.llm_override is not None:
+            return self.llm_override
+        if self._llm is None:
+            self._llm = make_llm(self.settings)
+        return self._llm
+
+    def search(self, name: str | None = None) -> SearchProvider:
+        """Return the search provider for this run: explicit, per-run name, or the default."""
+        if self.search_override is not None and not name:
+            return self.search_override
+        from deepsearch.tools.search import make_search_provider
+
+        key = name or self.settings.effective_search_provider()
+        if key not in self._search_cache:
+            self._search_cache[key] = make_search_provider(key, self.settings)
+        return self._search_cache[key]
+
+    @property
+    def reader(self) -> Reader:
+        """Return the reader (explicit, else from settings)."""
+        if self.reader_override is not None:
+            return self.reader_override
+        if self._reader is None:
+            from deepsearch.tools.read import make_reader
+
+            self._reader = make_reader(self.settings.effective_reader(), self.settings)
+        return self._reader
+
+    def reader_for(self, search_provider: str | None) -> Reader:
+        """Return the reader that matches a per-run search provider (the corpus reads itself)."""
+        if search_provider == "local" and self.reader_override is None:
+            from deepsearch.tools.read import make_reader
+
+            return make_reader("local", self.settings)
+        return self.reader
+
+    @property
+    def relevance(self) -> Relevance:
+        """Return the relevance scorer (reranker, embeddings or lexical)."""
+        if self.relevance_override is not None:
+            return self.relevance_override
+        if self._relevance is None:
+            from deepsearch.tools.embeddings import make_relevance
+
+            self._relevance = make_relevance(self.settings)
+        return self._relevance
