@@ -1,0 +1,1 @@
+"""Local HTTP servers that speak search providers' wire formats, for tests."""

@@ -1,0 +1,262 @@
+"""The SSRF guard and URL helpers, against a real local server and injected DNS."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import httpx
+import pytest
+from support_search.server import Recorded, Reply, serve
+
+from deepsearch.tools.base import BlockedURLError
+from deepsearch.tools.urls import (
+    IPAddress,
+    check_url,
+    hostname,
+    ip_block_reason,
+    make_guarded_client,
+    normalize_url,
+    parse_ip,
+)
+
+LOOPBACK = ipaddress.ip_address("127.0.0.1")
+
+
+def fake_dns(table: dict[str, list[str]], calls: list[str] | None = None):
+    """Return a resolver that answers from ``table`` (no real DNS offline)."""
+
+    async def resolve(host: str, port: int) -> list[str]:
+        if calls is not None:
+            calls.append(host)
+        if host not in table:
+            raise OSError(f"no such host {host}")
+        return table[host]
+
+    return resolve
+
+
+def allow_test_loopback(ip: IPAddress) -> str | None:
+    """Policy for tests: the local test server is 'public', everything else as usual."""
+    return None if ip == LOOPBACK else ip_block_reason(ip)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTP://Example.COM:80/a?utm_source=x&b=2#frag", "http://example.com/a?b=2"),
+        ("https://example.com:443", "https://example.com/"),
+        ("https://example.com:8443/x", "https://example.com:8443/x"),
+        ("https://example.com/x?q=a%20b&utm_medium=y&gclid=1", "https://example.com/x?q=a+b"),
+        ("https://example.com/x?q=a%20b", "https://example.com/x?q=a%20b"),
+        ("https://example.com./", "https://example.com/"),
+        ("corpus://hotpotqa/Lilu#2", "corpus://hotpotqa/Lilu"),
+        ("  https://[2001:DB8::1]:443/p  ", "https://[2001:db8::1]/p"),
+    ],
+)
+def test_normalize_url(url: str, expected: str) -> None:
+    assert normalize_url(url) == expected
+
+
+def test_hostname() -> None:
+    assert hostname("https://Example.COM./a") == "example.com"
+    assert hostname("not a url") == ""
+    assert hostname("http://[::1]:8080/") == "::1"
+
+
+@pytest.mark.parametrize(
+    ("host", "ip"),
+    [
+        ("2130706433", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("017700000001", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("0x7f000001", "127.0.0.1"),
+        ("0177.0.0.01", "127.0.0.1"),
+        ("10.1.65535", "10.1.255.255"),
+        ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1"),
+    ],
+)
+def test_parse_ip_legacy_spellings(host: str, ip: str) -> None:
+    assert parse_ip(host) == ipaddress.ip_address(ip)
+
+
+@pytest.mark.parametrize("host", ["example.com", "1.2.3.4.5", "256.1.1.1", "0x", "09.1.1.1"])
+def test_parse_ip_rejects_names(host: str) -> None:
+    assert parse_ip(host) is None or host == "0x"
+
+
+BLOCKED = [
+    "file:///etc/passwd",
+    "ftp://example.com/",
+    "gopher://example.com/",
+    "javascript:alert(1)",
+    "http://user:pass@example.com/",
+    "http://user@example.com/",
+    "http://127.0.0.1/",
+    "http://127.0.0.1:8080/admin",
+    "http://localhost/",
+    "http://LOCALHOST./",
+    "http://app.localhost/",
+    "http://10.0.0.1/",
+    "http://172.16.5.4/",
+    "http://192.168.1.1/",
+    "http://100.64.0.1/",
+    "http://169.254.1.1/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://[fd00:ec2::254]/",
+    "http://0.0.0.0/",
+    "http://[::]/",
+    "http://[::1]/",
+    "http://[fe80::1]/",
+    "http://[fc00::1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[::ffff:7f00:1]/",
+    "http://[::ffff:169.254.169.254]/",
+    "http://[64:ff9b::a9fe:a9fe]/",
+    "http://[2002:7f00:1::]/",
+    "http://224.0.0.1/",
+    "http://[ff02::1]/",
+    "http://240.0.0.1/",
+    "http://255.255.255.255/",
+    "http://2130706433/",
+    "http://0x7f.1/",
+    "http://017700000001/",
+    "http://0x7f000001/",
+    "http://127.1/",
+    "http:///nohost",
+    "http://[::1/",
+]
+
+
+@pytest.mark.parametrize("url", BLOCKED)
+async def test_check_url_blocks(url: str) -> None:
+    with pytest.raises(BlockedURLError):
+        await check_url(url, allow_private=False, resolver=fake_dns({}))
+
+
+@pytest.mark.parametrize("url", ["http://93.184.216.34/", "https://[2606:4700::1111]/x"])
+async def test_check_url_allows_public_literals(url: str) -> None:
+    await check_url(url, allow_private=False, resolver=fake_dns({}))
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ["127.0.0.1"],
+        ["93.184.216.34", "10.0.0.7"],
+        ["::1"],
+        ["::ffff:192.168.0.1"],
+        ["169.254.169.254"],
+        ["0.0.0.0"],
+        [],
+    ],
+)
+async def test_check_url_blocks_names_resolving_to_private(addresses: list[str]) -> None:
+    resolver = fake_dns({"sneaky.example": addresses})
+    with pytest.raises(BlockedURLError) as err:
+        await check_url("https://sneaky.example/", allow_private=False, resolver=resolver)
+    assert "sneaky.example" in str(err.value)
+
+
+async def test_check_url_resolution_public_and_failure() -> None:
+    resolver = fake_dns({"good.example": ["93.184.216.34", "2606:2800:220:1::1"]})
+    await check_url("https://good.example/a", allow_private=False, resolver=resolver)
+    with pytest.raises(BlockedURLError, match="cannot resolve"):
+        await check_url("https://missing.example/", allow_private=False, resolver=resolver)
+
+
+async def test_check_url_allow_private_disables_guard() -> None:
+    await check_url("http://127.0.0.1/", allow_private=True)
+    await check_url("file:///etc/passwd", allow_private=True)
+
+
+async def test_ip_block_reason_labels() -> None:
+    assert ip_block_reason(ipaddress.ip_address("169.254.169.254")) == "cloud metadata address"
+    assert ip_block_reason(ipaddress.ip_address("127.0.0.1")) == "loopback"
+    assert ip_block_reason(ipaddress.ip_address("::ffff:10.0.0.1")) == "private (embedded in IPv6)"
+    assert ip_block_reason(ipaddress.ip_address("8.8.8.8")) is None
+
+
+def _redirecting_server(location: str):
+    def handle(request: Recorded) -> Reply:
+        if request.path == "/redirect":
+            return Reply(302, b"", {"Location": location})
+        return Reply(200, f"hello from {request.headers.get('host')}")
+
+    return serve(handle)
+
+
+async def test_guarded_client_connects_to_checked_address_only() -> None:
+    with _redirecting_server("/final") as server:
+        calls: list[str] = []
+        resolver = fake_dns({"public.test": ["127.0.0.1"]}, calls)
+        async with make_guarded_client(
+            allow_private=False, timeout=5, resolver=resolver, ip_policy=allow_test_loopback
+        ) as client:
+            response = await client.get(f"http://public.test:{server.port}/redirect")
+        assert response.status_code == 200
+        assert response.text == f"hello from public.test:{server.port}"
+        assert [r.path for r in server.requests] == ["/redirect", "/final"]
+        # One resolution for the connection, reused for the same-host redirect.
+        assert calls == ["public.test"]
+
+
+async def test_guarded_client_blocks_name_resolving_to_private() -> None:
+    with _redirecting_server("/final") as server:
+        async with make_guarded_client(
+            allow_private=False, timeout=5, resolver=fake_dns({"rebind.test": ["127.0.0.1"]})
+        ) as client:
+            with pytest.raises(BlockedURLError, match="loopback"):
+                await client.get(f"http://rebind.test:{server.port}/")
+        assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:{port}/final",
+        "http://127.0.0.1:{port}/final",
+        "http://0x7f.1:{port}/final",
+        "http://[::ffff:127.0.0.1]:{port}/final",
+        "file:///etc/passwd",
+        "http://internal.test:{port}/final",
+    ],
+)
+async def test_guarded_client_checks_every_redirect_hop(location: str) -> None:
+    with serve(lambda r: Reply(200, "x")) as probe:
+        target = location.format(port=probe.port)
+        with _redirecting_server(target) as server:
+            resolver = fake_dns({"public.test": ["127.0.0.1"], "internal.test": ["10.1.2.3"]})
+            async with make_guarded_client(
+                allow_private=False, timeout=5, resolver=resolver, ip_policy=allow_test_loopback
+            ) as client:
+                with pytest.raises((BlockedURLError, httpx.UnsupportedProtocol)):
+                    await client.get(f"http://public.test:{server.port}/redirect")
+            assert [r.path for r in server.requests] == ["/redirect"]
+        assert probe.requests == []
+
+
+async def test_guarded_client_bounds_redirects() -> None:
+    def loop(request: Recorded) -> Reply:
+        return Reply(302, b"", {"Location": "/again"})
+
+    with serve(loop) as server:
+        async with make_guarded_client(
+            allow_private=False,
+            timeout=5,
+            resolver=fake_dns({"public.test": ["127.0.0.1"]}),
+            ip_policy=allow_test_loopback,
+            max_redirects=3,
+        ) as client:
+            with pytest.raises(httpx.TooManyRedirects):
+                await client.get(f"http://public.test:{server.port}/start")
+        assert len(server.requests) == 4
+
+
+async def test_guarded_client_allow_private_reaches_loopback() -> None:
+    with _redirecting_server("/final") as server:
+        async with make_guarded_client(allow_private=True, timeout=5) as client:
+            response = await client.get(f"{server.url}/redirect")
+        assert response.status_code == 200
