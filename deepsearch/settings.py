@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     planner_model: str | None = Field(default=None, alias="DEEPSEARCH_PLANNER_MODEL")
     evaluator_model: str | None = Field(default=None, alias="DEEPSEARCH_EVALUATOR_MODEL")
     answerer_model: str | None = Field(default=None, alias="DEEPSEARCH_ANSWERER_MODEL")
-    structured_output: StructuredMethod = Field(default="auto", alias="DEEPSEARCH_STRUCTURED_OUTPUT")
+    structured_output: StructuredMethod = Field(
+        default="auto", alias="DEEPSEARCH_STRUCTURED_OUTPUT"
+    )
     llm_max_tokens: int = Field(default=4096, alias="DEEPSEARCH_LLM_MAX_TOKENS")
     llm_timeout: float = Field(default=120.0, alias="DEEPSEARCH_LLM_TIMEOUT")
 

@@ -100,9 +100,8 @@ def _usage(message: Any, prompt_chars: int) -> tuple[int, int]:
 def schema_prompt(schema: type[BaseModel]) -> str:
     """Describe the JSON reply a schema expects, compactly (short schemas suit small models)."""
     js = schema.model_json_schema()
-    return (
-        "\n\nReply with a single JSON object and nothing else. Its JSON schema:\n"
-        + json.dumps(js, separators=(",", ":"))
+    return "\n\nReply with a single JSON object and nothing else. Its JSON schema:\n" + json.dumps(
+        js, separators=(",", ":")
     )
 
 
@@ -160,7 +159,9 @@ class LLM:
         except Exception as exc:
             raise LLMUnavailable(f"{role} call failed: {exc}") from exc
         p, c = _usage(reply, len(system) + len(user))
-        return LLMResult(value=strip_think(message_text(reply)), prompt_tokens=p, completion_tokens=c)
+        return LLMResult(
+            value=strip_think(message_text(reply)), prompt_tokens=p, completion_tokens=c
+        )
 
     async def structured(
         self,

@@ -1,0 +1,180 @@
+"""The public Python API: build the graph, ask a question, stream a run.
+
+from deepsearch import aask
+result = await aask("Who founded the company that makes the Model 3?")
+print(result.answer, result.references)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AnyMessage
+from langgraph.graph.state import CompiledStateGraph
+
+from deepsearch.context import Context
+from deepsearch.graph.research import build_research_graph
+from deepsearch.settings import Settings, get_settings
+from deepsearch.state import Knowledge, Reference, Usage
+from deepsearch.tools.base import Reader, Relevance, SearchProvider
+from deepsearch.tools.llm import LLM
+from deepsearch.tools.toolbox import Toolbox
+
+
+@dataclass
+class DeepSearchResult:
+    """The outcome of a run: the answer, its references, the URLs and the tokens."""
+
+    question: str
+    answer: str
+    references: list[Reference]
+    visited_urls: list[str]
+    read_urls: list[str]
+    usage: Usage
+    mode: str
+    steps: int = 0
+    diary: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as JSON-able data."""
+        return dataclasses.asdict(self)
+
+
+def build_graph(
+    *,
+    model: BaseChatModel | Mapping[str, BaseChatModel] | LLM | None = None,
+    search: SearchProvider | None = None,
+    reader: Reader | None = None,
+    relevance: Relevance | None = None,
+    settings: Settings | None = None,
+    checkpointer: Any = None,
+    team: bool = True,
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Build the DeepSearch graph.
+
+    Args:
+        model: a LangChain chat model (or one per role: ``{"default": m, "planner": m2}``);
+            defaults to ``ChatOpenAI`` from the environment, built when a run needs it.
+        search: a search provider object; defaults to the configured provider.
+        reader: a reader object; defaults to the configured reader.
+        relevance: a relevance scorer; defaults to the configured embeddings/reranker.
+        settings: process settings; defaults to the environment.
+        checkpointer: a LangGraph checkpointer for persistence and resuming.
+        team: include the team map-reduce (``team_size`` > 1) when it is available.
+    """
+    llm: LLM | None
+    if model is None or isinstance(model, LLM):
+        llm = model
+    else:
+        llm = LLM(model, method=(settings or get_settings()).structured_output)
+    tools = Toolbox(
+        settings=settings or get_settings(),
+        llm_override=llm,
+        search_override=search,
+        reader_override=reader,
+        relevance_override=relevance,
+    )
+    if team:
+        try:
+            from deepsearch.graph.team import build_team_graph
+        except ImportError:
+            pass
+        else:
+            return build_team_graph(tools, checkpointer=checkpointer)
+    return build_research_graph(tools, checkpointer=checkpointer)
+
+
+def make_input(
+    question: str | Sequence[AnyMessage | Mapping[str, Any]],
+    knowledge: Sequence[Knowledge] = (),
+) -> dict[str, Any]:
+    """Turn a question or a conversation into the graph's input."""
+    data: dict[str, Any] = (
+        {"question": question} if isinstance(question, str) else {"messages": list(question)}
+    )
+    if knowledge:
+        data["knowledge"] = list(knowledge)
+    return data
+
+
+def result_from_state(state: Mapping[str, Any], ctx: Context) -> DeepSearchResult:
+    """Build a :class:`DeepSearchResult` from a finished run's state."""
+    answer = state.get("answer") or {}
+    return DeepSearchResult(
+        question=state.get("original_question") or answer.get("question", ""),
+        answer=answer.get("text", ""),
+        references=list(answer.get("references", [])),
+        visited_urls=list(state.get("visited_urls", []))[: ctx.max_returned_urls],
+        read_urls=list(state.get("read_urls", []))[: ctx.max_returned_urls],
+        usage=state.get("usage") or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        mode=answer.get("mode", "failed"),
+        steps=state.get("step", 0),
+        diary=list(state.get("diary", [])),
+    )
+
+
+async def astream_run(
+    question: str | Sequence[AnyMessage | Mapping[str, Any]],
+    *,
+    graph: CompiledStateGraph[Any, Any, Any, Any] | None = None,
+    context: Context | None = None,
+    knowledge: Sequence[Knowledge] = (),
+    config: Mapping[str, Any] | None = None,
+) -> AsyncIterator[dict[str, Any]]:
+    """Run DeepSearch and yield its progress events, then ``{"type": "result", "result": ...}``.
+
+    Progress events are the dicts nodes emit (``type == "progress"``); the last item
+    carries the :class:`DeepSearchResult`. Cancelling the iteration cancels the run.
+    """
+    ctx = context or Context()
+    g = graph or build_graph()
+    final: dict[str, Any] = {}
+    run_config: dict[str, Any] = {"recursion_limit": 4 * ctx.max_steps + 50, **(config or {})}
+    run_config.setdefault("run_name", "deepsearch")
+    run_config.setdefault(
+        "metadata", {"budget_tokens": ctx.resolved_budget(), "team_size": ctx.team_size}
+    )
+    async for mode, chunk in g.astream(
+        make_input(question, knowledge),
+        config=run_config,  # type: ignore[arg-type]
+        context=ctx,
+        stream_mode=["custom", "values"],
+    ):
+        if mode == "custom":
+            yield chunk  # type: ignore[misc]
+        elif mode == "values":
+            final = chunk  # type: ignore[assignment]
+    yield {"type": "result", "result": result_from_state(final, ctx)}
+
+
+async def aask(
+    question: str | Sequence[AnyMessage | Mapping[str, Any]],
+    *,
+    graph: CompiledStateGraph[Any, Any, Any, Any] | None = None,
+    context: Context | None = None,
+    **options: Any,
+) -> DeepSearchResult:
+    """Answer a question with DeepSearch; ``options`` are :class:`Context` fields."""
+    ctx = context or Context(**options)
+    result: DeepSearchResult | None = None
+    async for event in astream_run(question, graph=graph, context=ctx):
+        if event.get("type") == "result":
+            result = event["result"]
+    assert result is not None
+    return result
+
+
+def ask(
+    question: str | Sequence[AnyMessage | Mapping[str, Any]],
+    *,
+    graph: CompiledStateGraph[Any, Any, Any, Any] | None = None,
+    context: Context | None = None,
+    **options: Any,
+) -> DeepSearchResult:
+    """Blocking form of :func:`aask`."""
+    return asyncio.run(aask(question, graph=graph, context=context, **options))

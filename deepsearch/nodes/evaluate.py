@@ -1,0 +1,186 @@
+"""evaluate: judge an answer to the original question with the checks it needs.
+
+Checks are chosen once per question (definitive always; freshness, plurality,
+completeness when the question calls for them), then a strict reviewer has the last
+word. A failure records an analysis and an improvement plan for the next steps; each
+check keeps failing until it passes or its attempts run out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+from pydantic import BaseModel, Field
+
+from deepsearch.budget import Spend
+from deepsearch.context import Context
+from deepsearch.nodes.common import diary_line, run_options, today
+from deepsearch.nodes.routing import next_step
+from deepsearch.progress import emit
+from deepsearch.prompts import evaluator
+from deepsearch.state import Answer, Evaluation, ResearchState
+from deepsearch.tools.toolbox import Toolbox
+
+OPTIONAL_CHECKS = ("freshness", "plurality", "completeness")
+
+
+class CheckChoice(BaseModel):
+    """Which optional checks a question needs."""
+
+    freshness: bool = False
+    plurality: bool = False
+    completeness: bool = False
+
+
+class CheckVerdict(BaseModel):
+    """One check's verdict."""
+
+    type: str
+    passed: bool = Field(alias="pass")
+    reason: str = ""
+
+    model_config = {"populate_by_name": True}
+
+
+class Judgement(BaseModel):
+    """The evaluator's reply."""
+
+    checks: list[CheckVerdict] = Field(default_factory=list)
+    analysis: str = ""
+    improvement_plan: str = ""
+
+
+class Review(BaseModel):
+    """The strict reviewer's reply."""
+
+    passed: bool = Field(alias="pass")
+    analysis: str = ""
+    improvement_plan: str = ""
+
+    model_config = {"populate_by_name": True}
+
+
+def _render_refs(answer: Answer) -> str:
+    refs = answer["references"]
+    if not refs:
+        return "(none)"
+    return "\n".join(f'[^{i}] {r["url"]}: "{r["exactQuote"]}"' for i, r in enumerate(refs, 1))
+
+
+async def choose_checks(tools: Toolbox, question: str, spend: Spend) -> list[str]:
+    """Pick the checks for a question: definitive, the needed optional ones, strict last."""
+    result = await tools.llm.structured(
+        "check-picker",
+        CheckChoice,
+        evaluator.CHOOSE_SYSTEM,
+        evaluator.CHOOSE_USER.format(question=question),
+        fallback=CheckChoice,
+    )
+    spend.add(result)
+    chosen = [c for c in OPTIONAL_CHECKS if getattr(result.value, c)]
+    return ["definitive", *chosen, "strict"]
+
+
+async def judge(
+    tools: Toolbox, question: str, answer: Answer, checks: list[str], spend: Spend
+) -> tuple[str | None, str, str]:
+    """Run the checks; return (failed check or None, analysis, improvement plan)."""
+    basic = [c for c in checks if c != "strict"]
+    body = evaluator.JUDGE_USER.format(
+        question=question,
+        checks=", ".join(basic),
+        answer=answer["text"],
+        references=_render_refs(answer),
+    )
+    result = await tools.llm.structured(
+        "evaluator",
+        Judgement,
+        evaluator.JUDGE_SYSTEM.format(today=today()),
+        body,
+        # An unusable verdict must not let an answer through: fail the first check.
+        fallback=lambda: Judgement(
+            checks=[CheckVerdict(type=basic[0], passed=False, reason="evaluation failed")],
+            analysis="The evaluation could not be completed.",
+            improvement_plan="Gather more evidence and answer again.",
+        ),
+    )
+    spend.add(result)
+    verdicts = {v.type.strip().lower(): v for v in result.value.checks}
+    for check in basic:
+        verdict = verdicts.get(check)
+        if verdict is not None and not verdict.passed:
+            analysis = result.value.analysis or verdict.reason
+            return check, analysis, result.value.improvement_plan
+    if "strict" not in checks:
+        return None, "", ""
+    review = await tools.llm.structured(
+        "reviewer",
+        Review,
+        evaluator.STRICT_SYSTEM,
+        body.replace(f"Checks: {', '.join(basic)}\n", ""),
+        fallback=lambda: Review(
+            passed=False, analysis="The review could not be completed.", improvement_plan=""
+        ),
+    )
+    spend.add(review)
+    if review.value.passed:
+        return None, "", ""
+    return "strict", review.value.analysis, review.value.improvement_plan
+
+
+def make_evaluate(tools: Toolbox):  # type: ignore[no-untyped-def]
+    """Build the ``evaluate`` node."""
+
+    async def evaluate(
+        state: ResearchState, runtime: Runtime[Context]
+    ) -> Command[Literal["finalize", "plan", "beast_mode"]]:
+        """Accept the draft answer, or record why it failed and go on researching."""
+        ctx = run_options(runtime)
+        draft = state.get("draft")
+        question = state["original_question"]
+        spend = Spend()
+        checks = list(state.get("checks", []))
+        update: dict[str, Any] = {}
+        if not checks:
+            checks = await choose_checks(tools, question, spend)
+            update["checks"] = checks
+            emit(state, "checks", f"Checks for this question: {', '.join(checks)}.")
+        failed: str | None
+        if draft is None or not draft["text"]:
+            failed, analysis, plan = (
+                "definitive",
+                "The answer was empty.",
+                "Research and answer again.",
+            )
+        elif not draft["references"] and (state.get("step", 0) > 1 or ctx.no_direct_answer):
+            failed = "definitive"
+            analysis = "The answer has no references that check out against the sources read."
+            plan = "Search and read sources that state the answer, then cite exact quotes."
+        else:
+            direct = not draft["references"]
+            todo = ["definitive"] if direct else checks
+            failed, analysis, plan = await judge(tools, question, draft, todo, spend)
+        if failed is None and draft is not None:
+            emit(state, "verdict", "The answer passed every check.", passed=True)
+            update.update(answer=draft, diary=[diary_line(state, "the answer passed evaluation")])
+            return Command(goto="finalize", update={**update, **spend.update()})
+        failures = dict(state.get("failures", {}))
+        failures[failed or "definitive"] = failures.get(failed or "definitive", 0) + 1
+        record: Evaluation = {
+            "answer": draft["text"] if draft else "",
+            "check": failed or "definitive",
+            "analysis": analysis,
+            "plan": plan,
+        }
+        emit(state, "verdict", f"Rejected ({failed}): {analysis}", passed=False, check=failed)
+        update.update(
+            failures=failures,
+            evaluations=[*state.get("evaluations", []), record],
+            diary=[diary_line(state, f"answer rejected by the {failed} check: {analysis[:200]}")],
+        )
+        probe = {**state, **update, "tokens_used": state.get("tokens_used", 0) + spend.total}
+        return Command(goto=next_step(probe, ctx), update={**update, **spend.update()})
+
+    return evaluate

@@ -1,0 +1,49 @@
+"""rank_urls: score the candidate URLs for the question in work (awaited, same step)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from deepsearch.budget import Spend
+from deepsearch.context import Context
+from deepsearch.nodes.common import run_options
+from deepsearch.state import ResearchState
+from deepsearch.tools.ranking import rank_candidates
+from deepsearch.tools.toolbox import Toolbox
+
+
+def make_rank_urls(tools: Toolbox):  # type: ignore[no-untyped-def]
+    """Build the ``rank_urls`` node."""
+
+    async def rank_urls(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Score unread candidates by relevance, frequency, freshness and hostname controls."""
+        ctx = run_options(runtime)
+        exclude = set(state.get("read_urls", [])) | set(state.get("failed_urls", []))
+        question = state.get("question") or state["original_question"]
+        if question != state["original_question"]:
+            question = f"{question} ({state['original_question']})"
+        ranked, tokens = await rank_candidates(
+            question,
+            state.get("candidates", {}),
+            tools.relevance,
+            boost_hostnames=ctx.boost_hostnames,
+            bad_hostnames=ctx.bad_hostnames,
+            only_hostnames=ctx.only_hostnames,
+            exclude=exclude,
+            limit=50,
+        )
+        spend = Spend()
+        spend.add_provider(tokens)
+        kept = {c["url"] for c in ranked}
+        # Candidates the ranking left out (bad hosts, host quota) sink below every kept one.
+        scores = {
+            url: {**c, "score": -1.0}
+            for url, c in state.get("candidates", {}).items()
+            if url not in kept and url not in exclude
+        }
+        scores.update({c["url"]: c for c in ranked})
+        return {"candidates": scores, **spend.update()}
+
+    return rank_urls

@@ -1,0 +1,86 @@
+"""reflect: find knowledge gaps and queue at most 2 new, deduplicated sub-questions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field
+
+from deepsearch.budget import Spend
+from deepsearch.context import Context
+from deepsearch.nodes.common import diary_line, untrusted
+from deepsearch.progress import emit
+from deepsearch.prompts import reflector
+from deepsearch.prompts.render import render_evaluations, render_knowledge, render_sources
+from deepsearch.state import ResearchState
+from deepsearch.tools.toolbox import Toolbox
+
+MAX_NEW_QUESTIONS = 2
+MAX_GAPS = 5
+NEAR_DUPLICATE = 0.8
+
+
+class Gaps(BaseModel):
+    """The reflector's reply."""
+
+    think: str = ""
+    questions: list[str] = Field(default_factory=list, description="at most 2 sub-questions")
+
+
+def new_questions(proposed: list[str], asked: list[str]) -> list[str]:
+    """Keep proposed questions that are not (near) duplicates of ones already asked."""
+    from deepsearch.tools.embeddings.local import similarity
+
+    kept: list[str] = []
+    for q in proposed:
+        q = " ".join(q.split())
+        if len(q) < 5:
+            continue
+        if any(similarity(q, other) >= NEAR_DUPLICATE for other in [*asked, *kept]):
+            continue
+        kept.append(q)
+    return kept[:MAX_NEW_QUESTIONS]
+
+
+def make_reflect(tools: Toolbox):  # type: ignore[no-untyped-def]
+    """Build the ``reflect`` node."""
+
+    async def reflect(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Ask what is missing; new sub-questions join the queue."""
+        proposed = list(state.get("action_args", {}).get("questions", []))
+        spend = Spend()
+        if not proposed:
+            result = await tools.llm.structured(
+                "reflector",
+                Gaps,
+                reflector.SYSTEM.format(untrusted=untrusted()),
+                reflector.USER.format(
+                    original=state["original_question"],
+                    asked="; ".join(state.get("all_questions", [])),
+                    evaluations=render_evaluations(state.get("evaluations", [])),
+                    knowledge=render_knowledge(state.get("knowledge", []), 6_000),
+                    sources=render_sources(state.get("pages", {}), 12_000),
+                ),
+                fallback=Gaps,
+                metadata={"step": state.get("step", 0)},
+            )
+            spend.add(result)
+            proposed = result.value.questions
+        gaps = list(state.get("gaps", []))
+        added = new_questions(proposed, list(state.get("all_questions", [])))
+        added = added[: max(0, MAX_GAPS - len(gaps))]
+        for q in added:
+            emit(state, "reflect", f"New sub-question: {q}")
+        if not added:
+            emit(state, "reflect", "No new sub-questions.")
+        return {
+            "last_action": "reflect",
+            "gaps": gaps + added,
+            "all_questions": added,
+            "stalled_steps": 0 if added else state.get("stalled_steps", 0) + 1,
+            "diary": [diary_line(state, f"reflected; new sub-questions: {added or 'none'}")],
+            **spend.update(),
+        }
+
+    return reflect

@@ -1,0 +1,39 @@
+"""Routing: before every step, the budget, the attempts and progress decide where to go."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+
+from deepsearch.budget import STALL_LIMIT, reserve_reached
+from deepsearch.context import Context
+from deepsearch.nodes.common import run_options
+
+
+def stop_reason(state: Mapping[str, Any], ctx: Context) -> str | None:
+    """Say why the loop must stop researching now, or ``None`` to go on."""
+    if reserve_reached(state):
+        return "budget reserve reached"
+    attempts = state.get("max_attempts") or ctx.resolved_attempts()
+    failures = state.get("failures", {})
+    if failures and max(failures.values()) >= attempts:
+        return "answer attempts exhausted"
+    if state.get("stalled_steps", 0) >= STALL_LIMIT:
+        return "no progress for several steps"
+    if state.get("step", 0) >= ctx.max_steps:
+        return "step limit reached"
+    return None
+
+
+def next_step(state: Mapping[str, Any], ctx: Context) -> Literal["plan", "beast_mode"]:
+    """Go on planning, or finish in beast mode when a stop reason holds."""
+    return "beast_mode" if stop_reason(state, ctx) else "plan"
+
+
+def route_step(
+    state: Mapping[str, Any], runtime: Runtime[Context]
+) -> Literal["plan", "beast_mode"]:
+    """Conditional edge after every action node: check the budget before the next step."""
+    return next_step(state, run_options(runtime))

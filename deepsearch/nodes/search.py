@@ -1,0 +1,112 @@
+"""search: run the planner's queries concurrently and keep every hit as a candidate URL."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from deepsearch.budget import Spend
+from deepsearch.context import Context
+from deepsearch.nodes.common import diary_line, run_options
+from deepsearch.progress import emit
+from deepsearch.state import Candidate, ResearchState
+from deepsearch.tools.base import ProviderError, SearchResponse
+from deepsearch.tools.toolbox import Toolbox
+from deepsearch.tools.urls import normalize_url
+
+MAX_QUERIES = 5
+NEAR_DUPLICATE = 0.85
+RESULTS_PER_QUERY = 10
+
+
+def fresh_queries(proposed: list[str], done: list[str]) -> list[str]:
+    """Drop exact and near-duplicate queries (against earlier ones and each other)."""
+    from deepsearch.tools.embeddings.local import similarity
+
+    kept: list[str] = []
+    seen = [q.lower() for q in done]
+    for query in proposed:
+        q = " ".join(query.split())
+        if not q or q.lower() in seen:
+            continue
+        if any(similarity(q, other) >= NEAR_DUPLICATE for other in [*done, *kept]):
+            continue
+        kept.append(q)
+        seen.append(q.lower())
+    return kept[:MAX_QUERIES]
+
+
+def make_search(tools: Toolbox):  # type: ignore[no-untyped-def]
+    """Build the ``search`` node."""
+
+    async def search(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Search for the planner's queries; results become candidate URLs."""
+        ctx = run_options(runtime)
+        args = state.get("action_args", {})
+        queries = fresh_queries(list(args.get("queries", [])), list(state.get("queries", [])))
+        spend = Spend()
+        if not queries:
+            emit(state, "search", "All proposed queries were run before; skipping.")
+            return {
+                "last_action": "search",
+                "stalled_steps": state.get("stalled_steps", 0) + 1,
+                "diary": [diary_line(state, "search skipped: only repeated queries")],
+            }
+        provider = tools.search(ctx.search_provider)
+        for q in queries:
+            emit(state, "query", q, provider=provider.name)
+
+        async def run(q: str) -> SearchResponse | ProviderError:
+            try:
+                return await provider.search(
+                    q, num_results=RESULTS_PER_QUERY, language=ctx.search_language_code
+                )
+            except ProviderError as exc:
+                return exc
+
+        responses = await asyncio.gather(*(run(q) for q in queries))
+        known: dict[str, Candidate] = state.get("candidates", {})
+        updated: dict[str, Candidate] = {}
+        failures: list[str] = []
+        for q, resp in zip(queries, responses, strict=True):
+            if isinstance(resp, ProviderError):
+                failures.append(f"{q!r}: {resp}")
+                emit(state, "error", f"Search failed for {q!r}: {resp}")
+                continue
+            spend.add_provider(resp.tokens)
+            for hit in resp.results:
+                try:
+                    url = normalize_url(hit.url)
+                except ValueError:
+                    continue
+                old = updated.get(url) or known.get(url)
+                if old is not None:
+                    updated[url] = {**old, "hits": old["hits"] + 1, "weak": False}
+                    continue
+                updated[url] = {
+                    "url": url,
+                    "title": hit.title[:300],
+                    "snippet": hit.snippet[:600],
+                    "date": hit.date,
+                    "hits": 1,
+                    "score": 0.0,
+                    "weak": False,
+                }
+        new_urls = [u for u in updated if u not in known]
+        emit(state, "search-done", f"Found {len(new_urls)} new URLs.", new_urls=len(new_urls))
+        summary = f"searched {queries} -> {len(new_urls)} new URLs"
+        if failures:
+            summary += f"; {len(failures)} queries failed"
+        return {
+            "last_action": "search",
+            "queries": queries,
+            "candidates": updated,
+            "visited_urls": new_urls,
+            "stalled_steps": 0 if new_urls else state.get("stalled_steps", 0) + 1,
+            "diary": [diary_line(state, summary)],
+            **spend.update(),
+        }
+
+    return search

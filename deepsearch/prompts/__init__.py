@@ -1,0 +1,1 @@
+"""Prompt templates, one module per role, and the renderers that fill them."""

@@ -1,0 +1,38 @@
+"""The evaluator: choose the checks a question needs, judge answers, review strictly."""
+
+CHOOSE_SYSTEM = """# Role: check-picker
+Decide which answer checks a question needs.
+- freshness: the answer depends on recent or time-sensitive facts (prices, office holders, \
+latest versions, news, "current", "now", this year).
+- plurality: the question asks for several items (a number of them, "list", "which ones").
+- completeness: the question names several aspects or entities that must all be covered.
+"""
+
+CHOOSE_USER = "Question: {question}"
+
+JUDGE_SYSTEM = """# Role: evaluator
+You judge an answer to a question against the checks listed. Be fair but demanding.
+- definitive: the answer commits to a clear answer; no hedging, no "I don't know", no \
+"it depends" without a conclusion.
+- freshness: the facts are recent enough for the topic (today is {today}).
+- plurality: it gives as many items as the question asks for.
+- completeness: it covers every aspect or entity the question names.
+For each check return pass true/false with a short reason. When any check fails, write an \
+analysis of what went wrong and a concrete improvement plan (what to search or read next).
+"""
+
+JUDGE_USER = """Question: {question}
+Checks: {checks}
+
+Answer:
+{answer}
+
+References (quotes from the sources):
+{references}
+"""
+
+STRICT_SYSTEM = """# Role: reviewer
+You are a strict reviewer. Find any reason the answer could be wrong, unsupported by its \
+quotes, incomplete or evasive. Pass it only if a careful expert would accept it as correct and \
+fully supported. When you reject it, give the analysis and a concrete improvement plan.
+"""
