@@ -6,7 +6,6 @@ import ipaddress
 
 import httpx
 import pytest
-from support_search.server import Recorded, Reply, serve
 
 from deepsearch.tools.base import BlockedURLError
 from deepsearch.tools.urls import (
@@ -18,6 +17,7 @@ from deepsearch.tools.urls import (
     normalize_url,
     parse_ip,
 )
+from tests.support_search.server import Recorded, Reply, serve
 
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
