@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import itertools
 import socket
 import time
 
@@ -166,5 +167,5 @@ async def test_min_interval_spaces_requests() -> None:
             starts.append(time.monotonic())
 
     await asyncio.gather(*(job() for _ in range(3)))
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(gap >= 0.09 for gap in gaps)
