@@ -1,0 +1,150 @@
+"""Jina AI embeddings and reranker clients (``api.jina.ai`` wire format).
+
+Embeddings: ``POST {"model","input":[...],"task"}`` ->
+``{"data":[{"index","embedding"}],"usage":{"total_tokens"}}``.
+Reranker: ``POST {"model","query","documents","top_n"}`` ->
+``{"results":[{"index","relevance_score"}],"usage":{"total_tokens"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from deepsearch.settings import Settings
+from deepsearch.tools.base import Embeddings, ProviderError
+from deepsearch.tools.embeddings.openai import (
+    MAX_BATCH,
+    MAX_INPUT_CHARS,
+    batched,
+    bound_text,
+    parse_embeddings,
+    post_json,
+)
+
+EMBEDDINGS_MODEL = "jina-embeddings-v3"
+RERANK_MODEL = "jina-reranker-v2-base-multilingual"
+RERANK_MAX_DOCS = 256
+
+
+def _headers(settings: Settings) -> dict[str, str]:
+    headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    if settings.jina_api_key is not None:
+        headers["Authorization"] = f"Bearer {settings.jina_api_key.get_secret_value()}"
+    return headers
+
+
+class JinaEmbeddings:
+    """An :class:`~deepsearch.tools.base.Embedder` backed by Jina's embeddings API."""
+
+    name = "jina"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        task: str = "text-matching",
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        """Use the endpoint and key from ``settings``; ``client`` is for tests and reuse."""
+        self.url = settings.jina_embeddings_url
+        self.headers = _headers(settings)
+        self.task = task
+        self.timeout = settings.fetch_timeout
+        self.client = client
+
+    async def embed(self, texts: list[str]) -> Embeddings:
+        """Embed ``texts`` in bounded batches.
+
+        Args:
+            texts: The texts (each cut to a bounded length).
+
+        Returns:
+            One vector per text and the tokens Jina reports.
+
+        Raises:
+            ProviderError: On HTTP errors, rate limits after retries, or a malformed reply.
+        """
+        vectors: list[list[float]] = []
+        tokens = 0
+        for batch in batched([bound_text(t, MAX_INPUT_CHARS) for t in texts], MAX_BATCH):
+            body = {"model": EMBEDDINGS_MODEL, "input": batch, "task": self.task}
+            data = await post_json(
+                self.client, self.url, body, self.headers, self.name, self.timeout
+            )
+            batch_vectors, batch_tokens = parse_embeddings(data, len(batch), self.name)
+            vectors.extend(batch_vectors)
+            tokens += batch_tokens
+        return Embeddings(vectors=vectors, tokens=tokens)
+
+
+class JinaReranker:
+    """A :class:`~deepsearch.tools.base.Relevance` scorer backed by Jina's reranker."""
+
+    name = "jina-reranker"
+
+    def __init__(self, settings: Settings, *, client: httpx.AsyncClient | None = None) -> None:
+        """Use the endpoint and key from ``settings``; ``client`` is for tests and reuse."""
+        self.url = settings.jina_rerank_url
+        self.headers = _headers(settings)
+        self.timeout = settings.fetch_timeout
+        self.client = client
+
+    async def score(self, query: str, documents: list[str]) -> tuple[list[float], int]:
+        """Rerank ``documents`` against ``query``.
+
+        Args:
+            query: The question or query.
+            documents: The texts to score (each cut to a bounded length).
+
+        Returns:
+            One relevance score in [0, 1] per document, and the tokens Jina reports.
+
+        Raises:
+            ProviderError: On HTTP errors, rate limits after retries, or a malformed reply.
+        """
+        scores = [0.0] * len(documents)
+        tokens = 0
+        query = bound_text(query, 2000)
+        for offset in range(0, len(documents), RERANK_MAX_DOCS):
+            batch = [
+                bound_text(d, MAX_INPUT_CHARS) for d in documents[offset : offset + RERANK_MAX_DOCS]
+            ]
+            body = {
+                "model": RERANK_MODEL,
+                "query": query,
+                "documents": batch,
+                "top_n": len(batch),
+                "return_documents": False,
+            }
+            data = await post_json(
+                self.client, self.url, body, self.headers, self.name, self.timeout
+            )
+            batch_scores, batch_tokens = _parse_rerank(data, len(batch), self.name)
+            scores[offset : offset + len(batch)] = batch_scores
+            tokens += batch_tokens
+        return scores, tokens
+
+
+def _parse_rerank(data: Any, count: int, provider: str) -> tuple[list[float], int]:
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise ProviderError(provider, "malformed rerank reply: no results list")
+    scores = [0.0] * count
+    for item in data["results"]:
+        try:
+            index = int(item["index"])
+            value = float(item["relevance_score"])
+        except (KeyError, TypeError, ValueError):
+            raise ProviderError(provider, "malformed rerank result") from None
+        if 0 <= index < count:
+            scores[index] = min(max(value, 0.0), 1.0)
+    usage = data.get("usage")
+    return scores, _int(usage.get("total_tokens") if isinstance(usage, dict) else 0)
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
