@@ -6,7 +6,7 @@ Explicit per-run values always win; effort presets fill what is left unset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 ReasoningEffort = Literal["low", "medium", "high"]
 
@@ -36,6 +36,7 @@ class Context:
     max_returned_urls: int = 100
     max_annotations: int = 10
     max_steps: int = 40
+    response_schema: dict[str, Any] | None = None  # JSON schema the final answer must follow
 
     def resolved_budget(self) -> int:
         """Return the token budget: max_completion_tokens, else budget_tokens, else the preset."""

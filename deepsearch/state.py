@@ -97,37 +97,51 @@ def merge_unique(left: list[str], right: list[str]) -> list[str]:
 
 
 class InputState(TypedDict, total=False):
-    """What a run is started with: a conversation, or just a question."""
+    """What a run is started with: a conversation, or just a question.
+
+    ``knowledge`` seeds the run (e.g. text of attached files); ``images`` are data URIs
+    shown to the answering model.
+    """
 
     messages: Annotated[list[AnyMessage], add_messages]
     question: str
+    knowledge: Annotated[list[Knowledge], operator.add]
+    images: list[str]
 
 
 class OutputState(TypedDict, total=False):
     """What a run ends with."""
 
     messages: Annotated[list[AnyMessage], add_messages]
+    original_question: str
     answer: Answer
-    visited_urls: list[str]
-    read_urls: list[str]
+    visited_urls: Annotated[list[str], merge_unique]
+    read_urls: Annotated[list[str], merge_unique]
     usage: Usage
+    step: int
+    diary: Annotated[list[str], operator.add]
 
 
-class ResearchState(InputState, total=False):
+class WorkerInput(InputState, total=False):
+    """Input of the research loop run as a team worker: its share of the budget and its name."""
+
+    budget_tokens: int
+    max_attempts: int
+    worker: str | None
+
+
+class ResearchState(WorkerInput, total=False):
     """The whole state of the research loop."""
 
     # The question and its conversation.
     original_question: str
     question: str  # current question the step works on
-    worker: str | None  # team member name when running as a worker
     # Budget and progress.
-    budget_tokens: int
     prompt_tokens: Annotated[int, operator.add]
     completion_tokens: Annotated[int, operator.add]
     tokens_used: Annotated[int, operator.add]
     step: int
     stalled_steps: int
-    max_attempts: int
     failures: dict[str, int]  # failed evaluations per check type
     checks: list[str]  # checks chosen for the original question
     # What the planner decided.
@@ -137,7 +151,6 @@ class ResearchState(InputState, total=False):
     # Questions and knowledge.
     gaps: list[str]  # open sub-questions (the original stays implicit)
     all_questions: Annotated[list[str], merge_unique]
-    knowledge: Annotated[list[Knowledge], operator.add]
     evaluations: list[Evaluation]
     # Searching and reading.
     queries: Annotated[list[str], merge_unique]

@@ -16,7 +16,7 @@ from deepsearch.context import Context
 from deepsearch.nodes.answer import make_answer
 from deepsearch.nodes.beast_mode import make_beast_mode
 from deepsearch.nodes.evaluate import make_evaluate
-from deepsearch.nodes.finalize import finalize
+from deepsearch.nodes.finalize import make_finalize
 from deepsearch.nodes.plan import make_plan
 from deepsearch.nodes.prepare import prepare
 from deepsearch.nodes.rank_urls import make_rank_urls
@@ -28,10 +28,22 @@ from deepsearch.state import InputState, OutputState, ResearchState
 from deepsearch.tools.toolbox import Toolbox
 
 
-def research_builder(tools: Toolbox) -> StateGraph[Any, Any, Any, Any]:
-    """Return the uncompiled research-loop graph wired to ``tools``."""
+def research_builder(
+    tools: Toolbox,
+    *,
+    input_schema: type[Any] = InputState,
+    output_schema: type[Any] = OutputState,
+) -> StateGraph[Any, Any, Any, Any]:
+    """Return the uncompiled research-loop graph wired to ``tools``.
+
+    Team workers compile it with ``input_schema=WorkerInput`` so their budget share
+    and name reach the loop.
+    """
     builder = StateGraph(
-        ResearchState, context_schema=Context, input_schema=InputState, output_schema=OutputState
+        ResearchState,
+        context_schema=Context,
+        input_schema=input_schema,
+        output_schema=output_schema,
     )
     builder.add_node("prepare", prepare)
     builder.add_node("plan", make_plan(tools))
@@ -42,7 +54,7 @@ def research_builder(tools: Toolbox) -> StateGraph[Any, Any, Any, Any]:
     builder.add_node("answer", make_answer(tools))
     builder.add_node("evaluate", make_evaluate(tools))
     builder.add_node("beast_mode", make_beast_mode(tools))
-    builder.add_node("finalize", finalize)
+    builder.add_node("finalize", make_finalize(tools))
 
     builder.add_edge(START, "prepare")
     builder.add_conditional_edges("prepare", route_step, ["plan", "beast_mode"])

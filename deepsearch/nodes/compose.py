@@ -65,6 +65,7 @@ async def write_answer(
         user,
         fallback=lambda: WrittenAnswer(answer=""),
         metadata={"step": state.get("step", 0)},
+        images=list(state.get("images", [])) or None,
     )
     spend.add(result)
     written = result.value

@@ -1,18 +1,23 @@
-"""finalize: cap references and URLs, add the answer message, report usage."""
+"""finalize: cap references, apply a requested JSON schema, add the answer message."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import jsonschema
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
-from deepsearch.budget import usage_of
+from deepsearch.budget import Spend, usage_of
 from deepsearch.citations import renumber
 from deepsearch.context import Context
 from deepsearch.nodes.common import run_options
 from deepsearch.progress import emit
+from deepsearch.prompts import formatter
 from deepsearch.state import Answer, Reference, ResearchState
+from deepsearch.tools.llm import extract_json
+from deepsearch.tools.toolbox import Toolbox
 
 
 def cap_references(answer: Answer, limit: int) -> Answer:
@@ -22,22 +27,60 @@ def cap_references(answer: Answer, limit: int) -> Answer:
     return {**answer, "text": text, "references": kept}
 
 
-async def finalize(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Shape the run's output."""
-    ctx = run_options(runtime)
-    answer = state.get("answer") or state.get("draft")
-    if answer is None:
-        answer = {
-            "question": state.get("original_question", ""),
-            "text": "",
-            "references": [],
-            "mode": "failed",
+async def as_json(
+    tools: Toolbox, schema: dict[str, Any], question: str, text: str, spend: Spend
+) -> str:
+    """Rewrite ``text`` as JSON valid against ``schema`` (two tries, then best effort)."""
+    system = formatter.SYSTEM.format(schema=json.dumps(schema))
+    user = formatter.USER.format(question=question, answer=text)
+    value: Any = {}
+    for _ in range(2):
+        result = await tools.llm.text("formatter", system, user)
+        spend.add(result)
+        try:
+            value = extract_json(result.value)
+            jsonschema.validate(value, schema)
+            return json.dumps(value, ensure_ascii=False)
+        except (ValueError, jsonschema.ValidationError) as exc:
+            user += f"\n\nYour previous reply was invalid: {str(exc)[:500]}. Try again."
+    return json.dumps(value, ensure_ascii=False)
+
+
+def make_finalize(tools: Toolbox):  # type: ignore[no-untyped-def]
+    """Build the ``finalize`` node."""
+
+    async def finalize(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Shape the run's output."""
+        ctx = run_options(runtime)
+        answer = state.get("answer") or state.get("draft")
+        if answer is None:
+            answer = {
+                "question": state.get("original_question", ""),
+                "text": "",
+                "references": [],
+                "mode": "failed",
+            }
+        answer = cap_references(answer, ctx.max_annotations)
+        spend = Spend()
+        if ctx.response_schema and answer["text"]:
+            text = await as_json(
+                tools,
+                ctx.response_schema,
+                state.get("original_question", ""),
+                answer["text"],
+                spend,
+            )
+            answer = {**answer, "text": text}
+        update = spend.update()
+        usage = usage_of({k: state.get(k, 0) + update[k] for k in update})
+        emit(
+            state, "done", f"Done in {state.get('step', 0)} steps, {usage['total_tokens']} tokens."
+        )
+        return {
+            "answer": answer,
+            "usage": usage,
+            "messages": [AIMessage(content=answer["text"], name="deepsearch")],
+            **update,
         }
-    answer = cap_references(answer, ctx.max_annotations)
-    usage = usage_of(state)
-    emit(state, "done", f"Done in {state.get('step', 0)} steps, {usage['total_tokens']} tokens.")
-    return {
-        "answer": answer,
-        "usage": usage,
-        "messages": [AIMessage(content=answer["text"], name="deepsearch")],
-    }
+
+    return finalize

@@ -172,6 +172,7 @@ class LLM:
         *,
         fallback: Callable[[], T],
         metadata: Mapping[str, Any] | None = None,
+        images: list[str] | None = None,
     ) -> LLMResult[T]:
         """Ask for an object of ``schema``; never raises for bad output, uses ``fallback``."""
         model = self.model_for(role)
@@ -185,7 +186,7 @@ class LLM:
             attempts += 1
             try:
                 runnable = model.with_structured_output(schema, method=method, include_raw=True)
-                out = await runnable.ainvoke(_messages(system, user), config=config)  # type: ignore[arg-type]
+                out = await runnable.ainvoke(_messages(system, user, images), config=config)  # type: ignore[arg-type]
                 raw = out.get("raw") if isinstance(out, dict) else None
                 p, c = _usage(raw, len(system) + len(user))
                 prompt_tokens += p
@@ -205,7 +206,9 @@ class LLM:
         for _ in range(1 + self.retries):
             attempts += 1
             try:
-                reply = await bound.ainvoke(_messages(sys_prompt, user_prompt), config=config)
+                reply = await bound.ainvoke(
+                    _messages(sys_prompt, user_prompt, images), config=config
+                )
             except Exception as exc:
                 unreachable += 1
                 errors.append(f"call failed: {exc}")
