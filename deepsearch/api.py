@@ -92,13 +92,16 @@ def build_graph(
 def make_input(
     question: str | Sequence[AnyMessage | Mapping[str, Any]],
     knowledge: Sequence[Knowledge] = (),
+    images: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Turn a question or a conversation into the graph's input."""
+    """Turn a question or a conversation (plus seed knowledge and image data URIs) into input."""
     data: dict[str, Any] = (
         {"question": question} if isinstance(question, str) else {"messages": list(question)}
     )
     if knowledge:
         data["knowledge"] = list(knowledge)
+    if images:
+        data["images"] = list(images)
     return data
 
 
@@ -125,11 +128,14 @@ async def astream_run(
     context: Context | None = None,
     knowledge: Sequence[Knowledge] = (),
     config: Mapping[str, Any] | None = None,
+    images: Sequence[str] = (),
 ) -> AsyncIterator[dict[str, Any]]:
     """Run DeepSearch and yield its progress events, then ``{"type": "result", "result": ...}``.
 
     Progress events are the dicts nodes emit (``type == "progress"``); the last item
     carries the :class:`DeepSearchResult`. Cancelling the iteration cancels the run.
+    ``knowledge`` seeds the run (e.g. attached files); ``images`` are data URIs the
+    answering model sees.
     """
     ctx = context or Context()
     g = graph or build_graph()
@@ -140,7 +146,7 @@ async def astream_run(
         "metadata", {"budget_tokens": ctx.resolved_budget(), "team_size": ctx.team_size}
     )
     async for mode, chunk in g.astream(
-        make_input(question, knowledge),
+        make_input(question, knowledge, images),
         config=run_config,  # type: ignore[arg-type]
         context=ctx,
         stream_mode=["custom", "values"],
