@@ -11,12 +11,14 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AnyMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
+from deepsearch.budget import usage_of
 from deepsearch.context import Context
 from deepsearch.graph.research import build_research_graph
 from deepsearch.settings import Settings, get_settings
@@ -114,7 +116,7 @@ def result_from_state(state: Mapping[str, Any], ctx: Context) -> DeepSearchResul
         references=list(answer.get("references", [])),
         visited_urls=list(state.get("visited_urls", []))[: ctx.max_returned_urls],
         read_urls=list(state.get("read_urls", []))[: ctx.max_returned_urls],
-        usage=state.get("usage") or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        usage=cast(Usage, state.get("usage") or usage_of(state)),
         mode=answer.get("mode", "failed"),
         steps=state.get("step", 0),
         diary=list(state.get("diary", [])),
@@ -145,16 +147,17 @@ async def astream_run(
     run_config.setdefault(
         "metadata", {"budget_tokens": ctx.resolved_budget(), "team_size": ctx.team_size}
     )
-    async for mode, chunk in g.astream(
+    stream: AsyncIterator[Any] = g.astream(
         make_input(question, knowledge, images),
-        config=run_config,  # type: ignore[arg-type]
+        config=cast(RunnableConfig, run_config),
         context=ctx,
         stream_mode=["custom", "values"],
-    ):
+    )
+    async for mode, chunk in stream:
         if mode == "custom":
-            yield chunk  # type: ignore[misc]
+            yield chunk
         elif mode == "values":
-            final = chunk  # type: ignore[assignment]
+            final = chunk
     yield {"type": "result", "result": result_from_state(final, ctx)}
 
 

@@ -9,7 +9,7 @@ from langgraph.types import Command
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import diary_line, run_options, untrusted
+from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
 from deepsearch.nodes.compose import write_answer
 from deepsearch.nodes.routing import next_step
 from deepsearch.progress import emit
@@ -19,7 +19,7 @@ from deepsearch.state import Knowledge, ResearchState
 from deepsearch.tools.toolbox import Toolbox
 
 
-def make_answer(tools: Toolbox):  # type: ignore[no-untyped-def]
+def make_answer(tools: Toolbox) -> NodeFn:
     """Build the ``answer`` node."""
 
     async def answer(

@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import diary_line, run_options, untrusted
+from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
 from deepsearch.nodes.compose import write_answer
 from deepsearch.nodes.routing import stop_reason
 from deepsearch.progress import emit
@@ -26,7 +26,7 @@ def best_previous(state: ResearchState) -> Answer | None:
     return draft if draft and draft["text"] else None
 
 
-def make_beast_mode(tools: Toolbox):  # type: ignore[no-untyped-def]
+def make_beast_mode(tools: Toolbox) -> NodeFn:
     """Build the ``beast_mode`` node."""
 
     async def beast_mode(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:

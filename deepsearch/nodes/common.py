@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +12,9 @@ from langgraph.runtime import Runtime
 from deepsearch.context import Context
 from deepsearch.prompts.render import UNTRUSTED_NOTE
 from deepsearch.state import Candidate
+
+# A node function as LangGraph calls it: (state, runtime) -> update or Command.
+NodeFn = Callable[..., Awaitable[Any]]
 
 
 def run_options(runtime: Runtime[Context] | None) -> Context:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import diary_line, run_options, today
+from deepsearch.nodes.common import NodeFn, diary_line, run_options, today
 from deepsearch.nodes.routing import next_step
 from deepsearch.progress import emit
 from deepsearch.prompts import evaluator
@@ -101,7 +101,11 @@ async def judge(
         body,
         # An unusable verdict must not let an answer through: fail the first check.
         fallback=lambda: Judgement(
-            checks=[CheckVerdict(type=basic[0], passed=False, reason="evaluation failed")],
+            checks=[
+                CheckVerdict.model_validate(
+                    {"type": basic[0], "pass": False, "reason": "evaluation failed"}
+                )
+            ],
             analysis="The evaluation could not be completed.",
             improvement_plan="Gather more evidence and answer again.",
         ),
@@ -120,8 +124,8 @@ async def judge(
         Review,
         evaluator.STRICT_SYSTEM,
         body.replace(f"Checks: {', '.join(basic)}\n", ""),
-        fallback=lambda: Review(
-            passed=False, analysis="The review could not be completed.", improvement_plan=""
+        fallback=lambda: Review.model_validate(
+            {"pass": False, "analysis": "The review could not be completed."}
         ),
     )
     spend.add(review)
@@ -130,7 +134,7 @@ async def judge(
     return "strict", review.value.analysis, review.value.improvement_plan
 
 
-def make_evaluate(tools: Toolbox):  # type: ignore[no-untyped-def]
+def make_evaluate(tools: Toolbox) -> NodeFn:
     """Build the ``evaluate`` node."""
 
     async def evaluate(

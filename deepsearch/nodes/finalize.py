@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from deepsearch.budget import Spend, usage_of
 from deepsearch.citations import renumber
 from deepsearch.context import Context
-from deepsearch.nodes.common import run_options
+from deepsearch.nodes.common import NodeFn, run_options
 from deepsearch.progress import emit
 from deepsearch.prompts import formatter
 from deepsearch.state import Answer, Reference, ResearchState
@@ -46,7 +46,7 @@ async def as_json(
     return json.dumps(value, ensure_ascii=False)
 
 
-def make_finalize(tools: Toolbox):  # type: ignore[no-untyped-def]
+def make_finalize(tools: Toolbox) -> NodeFn:
     """Build the ``finalize`` node."""
 
     async def finalize(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -72,7 +72,8 @@ def make_finalize(tools: Toolbox):  # type: ignore[no-untyped-def]
             )
             answer = {**answer, "text": text}
         update = spend.update()
-        usage = usage_of({k: state.get(k, 0) + update[k] for k in update})
+        totals: dict[str, Any] = state  # type: ignore[assignment]
+        usage = usage_of({k: int(totals.get(k, 0)) + update[k] for k in update})
         emit(
             state, "done", f"Done in {state.get('step', 0)} steps, {usage['total_tokens']} tokens."
         )

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import diary_line, ranked_unread, run_options, today, untrusted
+from deepsearch.nodes.common import NodeFn, diary_line, ranked_unread, run_options, today, untrusted
 from deepsearch.progress import emit
 from deepsearch.prompts import planner
 from deepsearch.prompts.render import (
@@ -68,15 +68,16 @@ def allowed_actions(state: ResearchState, ctx: Context, step: int) -> list[Actio
 
 def fallback_decision(state: ResearchState, allowed: list[Action], question: str) -> PlanDecision:
     """A safe action when the planner's reply is unusable."""
-    for action in ("read", "search", "answer", "reflect"):
+    preference: tuple[Action, ...] = ("read", "search", "answer", "reflect")
+    for action in preference:
         if action in allowed:
             if action == "search":
                 return PlanDecision(action="search", queries=[question])
-            return PlanDecision(action=action)  # type: ignore[arg-type]
+            return PlanDecision(action=action)
     return PlanDecision(action=allowed[0])
 
 
-def make_plan(tools: Toolbox):  # type: ignore[no-untyped-def]
+def make_plan(tools: Toolbox) -> NodeFn:
     """Build the ``plan`` node."""
 
     async def plan(

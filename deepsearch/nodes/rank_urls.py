@@ -8,13 +8,13 @@ from langgraph.runtime import Runtime
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import run_options
+from deepsearch.nodes.common import NodeFn, run_options
 from deepsearch.state import ResearchState
 from deepsearch.tools.ranking import rank_candidates
 from deepsearch.tools.toolbox import Toolbox
 
 
-def make_rank_urls(tools: Toolbox):  # type: ignore[no-untyped-def]
+def make_rank_urls(tools: Toolbox) -> NodeFn:
     """Build the ``rank_urls`` node."""
 
     async def rank_urls(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def make_rank_urls(tools: Toolbox):  # type: ignore[no-untyped-def]
         spend.add_provider(tokens)
         kept = {c["url"] for c in ranked}
         # Candidates the ranking left out (bad hosts, host quota) sink below every kept one.
-        scores = {
+        scores: dict[str, Any] = {
             url: {**c, "score": -1.0}
             for url, c in state.get("candidates", {}).items()
             if url not in kept and url not in exclude

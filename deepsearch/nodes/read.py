@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import diary_line, host_allowed, ranked_unread, run_options
+from deepsearch.nodes.common import NodeFn, diary_line, host_allowed, ranked_unread, run_options
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, PageRecord, ResearchState
 from deepsearch.tools.base import Page, ProviderError
@@ -46,7 +46,7 @@ def pick_urls(state: ResearchState, ctx: Context, proposed: list[str]) -> list[s
     return picks
 
 
-def make_read(tools: Toolbox):  # type: ignore[no-untyped-def]
+def make_read(tools: Toolbox) -> NodeFn:
     """Build the ``read`` node."""
 
     async def read(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def make_read(tools: Toolbox):  # type: ignore[no-untyped-def]
         pages: dict[str, PageRecord] = {}
         failed: list[str] = []
         links: dict[str, Candidate] = {}
-        known = state.get("candidates", {})
+        known: dict[str, Any] = dict(state.get("candidates", {}))
         for url, result in zip(urls, results, strict=True):
             if isinstance(result, Exception):
                 failed.append(url)

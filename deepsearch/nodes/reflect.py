@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import diary_line, untrusted
+from deepsearch.nodes.common import NodeFn, diary_line, untrusted
 from deepsearch.progress import emit
 from deepsearch.prompts import reflector
 from deepsearch.prompts.render import render_evaluations, render_knowledge, render_sources
@@ -43,7 +43,7 @@ def new_questions(proposed: list[str], asked: list[str]) -> list[str]:
     return kept[:MAX_NEW_QUESTIONS]
 
 
-def make_reflect(tools: Toolbox):  # type: ignore[no-untyped-def]
+def make_reflect(tools: Toolbox) -> NodeFn:
     """Build the ``reflect`` node."""
 
     async def reflect(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:

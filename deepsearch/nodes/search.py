@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import diary_line, run_options
+from deepsearch.nodes.common import NodeFn, diary_line, run_options
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, ResearchState
 from deepsearch.tools.base import ProviderError, SearchResponse
@@ -38,7 +38,7 @@ def fresh_queries(proposed: list[str], done: list[str]) -> list[str]:
     return kept[:MAX_QUERIES]
 
 
-def make_search(tools: Toolbox):  # type: ignore[no-untyped-def]
+def make_search(tools: Toolbox) -> NodeFn:
     """Build the ``search`` node."""
 
     async def search(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -1,0 +1,231 @@
+"""The research loop end to end through the public API, with a scripted model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from deepsearch import aask, build_graph
+from deepsearch.citations import normalize
+from deepsearch.context import Context
+from deepsearch.settings import Settings
+from tests.support.brain import Brain
+from tests.support.chat_model import ScriptedChatModel
+from tests.support.memory import MemoryReader, MemorySearch
+from tests.support.testweb import WebPage
+
+
+def make_graph(brain: Brain, search: MemorySearch, reader: MemoryReader, settings: Settings):  # type: ignore[no-untyped-def]
+    return build_graph(
+        model=ScriptedChatModel(brain=brain), search=search, reader=reader, settings=settings
+    )
+
+
+@pytest.fixture
+def graph(brain, memory_search, memory_reader, offline_settings):  # type: ignore[no-untyped-def]
+    return make_graph(brain, memory_search, memory_reader, offline_settings)
+
+
+def quotes_are_real(result, pages: dict[str, WebPage]) -> bool:  # type: ignore[no-untyped-def]
+    for ref in result.references:
+        text = normalize(pages[ref["url"]].text())
+        if normalize(ref["exactQuote"]) not in text:
+            return False
+    return True
+
+
+async def test_direct_answer_at_step_one(graph, brain, memory_search) -> None:  # type: ignore[no-untyped-def]
+    brain.script("planner", {"think": "Trivial arithmetic.", "action": "answer"})
+    brain.direct_answer = "1 + 1 = 2."
+    result = await aask("What is 1 + 1?", graph=graph)
+    assert result.answer == "1 + 1 = 2."
+    assert result.mode == "direct"
+    assert result.steps == 1
+    assert memory_search.queries == []
+    assert "reviewer" not in brain.roles()  # a direct answer only needs to be definitive
+
+
+async def test_search_read_answer_evaluate_with_real_quotes(graph, brain, web_pages) -> None:  # type: ignore[no-untyped-def]
+    result = await aask("Who designed the Statue of Liberty?", graph=graph)
+    assert "Bartholdi" in result.answer
+    assert result.mode == "researched"
+    assert "[^1]" in result.answer
+    assert result.references and quotes_are_real(result, web_pages)
+    assert result.references[0]["url"].endswith("/news/statue-of-liberty")
+    assert result.read_urls and set(result.read_urls) <= set(result.visited_urls)
+    assert brain.roles()[:3] == ["planner", "planner", "planner"]
+    assert {"evaluator", "reviewer"} <= set(brain.roles())
+    assert result.usage["total_tokens"] > 0
+
+
+async def test_failed_evaluation_feeds_the_next_answer(graph, brain) -> None:  # type: ignore[no-untyped-def]
+    brain.fail_evaluations = 1
+    result = await aask("Who designed the Statue of Liberty?", graph=graph, max_attempts=3)
+    assert "Bartholdi" in result.answer
+    assert result.mode == "researched"
+    assert brain.roles().count("evaluator") == 2
+    # The improvement plan reached the planner and the second answerer call.
+    later = [c for c in brain.calls if c.role in ("planner", "answerer")][-2:]
+    assert any("The answer is not specific enough." in c.user for c in later)
+
+
+async def test_budget_exhaustion_ends_in_beast_mode(graph, brain) -> None:  # type: ignore[no-untyped-def]
+    result = await aask("Who designed the Statue of Liberty?", graph=graph, budget_tokens=1000)
+    assert "beast" in brain.roles()
+    assert result.mode == "beast"
+    assert result.answer
+    # never more than one bounded step past the budget
+    assert result.usage["total_tokens"] < 1000 + 4000
+
+
+async def test_attempts_exhaustion_ends_in_beast_mode(graph, brain) -> None:  # type: ignore[no-untyped-def]
+    brain.fail_reviews = 100
+    result = await aask("Who designed the Statue of Liberty?", graph=graph, max_attempts=2)
+    assert brain.roles().count("reviewer") == 2
+    assert brain.roles()[-1] == "beast"
+    assert result.mode == "beast"
+    assert "Bartholdi" in result.answer
+
+
+async def test_no_direct_answer_forces_a_search(graph, brain, memory_search) -> None:  # type: ignore[no-untyped-def]
+    # The model wants to answer from memory at step 1; the rules forbid it.
+    brain.script("planner", {"action": "answer"})
+    brain.direct_answer = "From memory."
+    result = await aask("Who designed the Statue of Liberty?", graph=graph, no_direct_answer=True)
+    assert memory_search.queries, "a search must run"
+    assert "Allowed actions: search" in brain.calls[0].user
+    assert "answer" not in brain.calls[0].user.split("Allowed actions:")[1].splitlines()[0]
+    assert result.mode == "researched"
+
+
+async def test_bad_hostnames_are_never_read(brain, offline_settings) -> None:  # type: ignore[no-untyped-def]
+    pages = {
+        "https://bad.example.com/liberty": WebPage("Liberty", ["The Statue of Liberty was designed by Bartholdi."]),
+        "https://good.example.org/liberty": WebPage("Liberty facts", ["The Statue of Liberty was designed by Frédéric Auguste Bartholdi."]),
+    }
+    reader = MemoryReader(pages)
+    graph = make_graph(brain, MemorySearch(pages), reader, offline_settings)
+    result = await aask("Who designed the Statue of Liberty?", graph=graph, bad_hostnames=["example.com"])
+    assert reader.reads == ["https://good.example.org/liberty"]
+    assert all("bad.example.com" not in r["url"] for r in result.references)
+
+
+async def test_only_hostnames_are_read(brain, offline_settings) -> None:  # type: ignore[no-untyped-def]
+    pages = {
+        "https://a.example.com/liberty": WebPage("Liberty", ["The Statue of Liberty was designed by Bartholdi."]),
+        "https://docs.trusted.org/liberty": WebPage("Liberty facts", ["The Statue of Liberty was designed by Frédéric Auguste Bartholdi."]),
+    }
+    reader = MemoryReader(pages)
+    graph = make_graph(brain, MemorySearch(pages), reader, offline_settings)
+    await aask("Who designed the Statue of Liberty?", graph=graph, only_hostnames=["trusted.org"])
+    assert reader.reads == ["https://docs.trusted.org/liberty"]
+
+
+async def test_pasted_urls_are_read_first(graph, memory_reader) -> None:  # type: ignore[no-untyped-def]
+    url = "https://example.org/wiki/gustave-eiffel"
+    await aask(f"According to {url}, where was Gustave Eiffel born?", graph=graph)
+    assert memory_reader.reads[0] == url
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "not json at all",
+        "",
+        '{"action": "teleport"}',
+        '{"queries": 42}',
+        "<think>I should search</think>",
+        "<think>unterminated reasoning with {\"action\": \"answer\"}",
+        "```json\n{\"action\": \"search\", \"queries\": [\"Statue of Liberty designer\"]\n```",
+        "[1, 2, 3]",
+    ],
+)
+async def test_malformed_model_output_never_crashes(graph, brain, garbage: str) -> None:  # type: ignore[no-untyped-def]
+    for role in ("planner", "answerer", "evaluator", "reviewer", "check-picker", "reflector"):
+        brain.script(role, *([garbage] * 3))
+    result = await aask("Who designed the Statue of Liberty?", graph=graph, max_attempts=2)
+    assert result.answer  # an answer comes out whatever the model says
+    assert result.mode in ("researched", "beast", "failed")
+
+
+async def test_model_that_only_returns_garbage_ends_in_beast_mode(graph, brain) -> None:  # type: ignore[no-untyped-def]
+    for role in ("planner", "answerer", "evaluator", "reviewer", "check-picker", "reflector", "beast"):
+        brain.handlers[role] = lambda system, user: "I refuse to produce JSON."
+    result = await aask("Who designed the Statue of Liberty?", graph=graph, budget_tokens=60_000)
+    assert result.mode in ("beast", "failed")
+    assert result.answer
+    assert result.steps <= Context().max_steps
+
+
+async def test_think_wrapped_json_is_parsed(graph, brain, memory_search) -> None:  # type: ignore[no-untyped-def]
+    brain.script(
+        "planner",
+        '<think>Let me think about the best query.</think>\n{"action": "search", "queries": ["Bartholdi statue"]}',
+    )
+    await aask("Who designed the Statue of Liberty?", graph=graph)
+    assert memory_search.queries[0] == "Bartholdi statue"
+
+
+async def test_wrong_schema_is_retried_with_the_error(graph, brain) -> None:  # type: ignore[no-untyped-def]
+    brain.script("planner", '{"action": "fly"}')
+    await aask("Who designed the Statue of Liberty?", graph=graph)
+    first, second = brain.calls[0], brain.calls[1]
+    assert second.role == "planner" and "could not be used" in second.user
+    assert "fly" in first.reply
+
+
+async def test_search_failure_degrades_the_run(brain, memory_reader, offline_settings, web_pages) -> None:  # type: ignore[no-untyped-def]
+    search = MemorySearch(web_pages, fail=True)
+    graph = make_graph(brain, search, memory_reader, offline_settings)
+    result = await aask("Who designed the Statue of Liberty?", graph=graph, budget_tokens=50_000)
+    assert result.answer
+    assert result.mode in ("beast", "failed")
+
+
+async def test_progress_events_stream_the_reasoning(graph) -> None:  # type: ignore[no-untyped-def]
+    from deepsearch import astream_run
+
+    kinds = []
+    async for event in astream_run("Who designed the Statue of Liberty?", graph=graph):
+        if event["type"] == "progress":
+            kinds.append(event["kind"])
+    for kind in ("start", "plan", "query", "read", "answer", "verdict", "done"):
+        assert kind in kinds
+
+
+async def test_multi_turn_history_becomes_knowledge(graph, brain) -> None:  # type: ignore[no-untyped-def]
+    messages = [
+        {"role": "user", "content": "Tell me about the Statue of Liberty."},
+        {"role": "assistant", "content": "It stands in New York Harbor."},
+        {"role": "user", "content": "Who designed it?"},
+    ]
+    await aask(messages, graph=graph)
+    planner_prompt = brain.calls[0].user
+    assert "Original question: Who designed it?" in planner_prompt
+    assert "It stands in New York Harbor." in planner_prompt
+
+
+def test_graph_draws_the_design() -> None:
+    graph = build_graph(team=False)
+    drawn = graph.get_graph()
+    nodes = set(drawn.nodes)
+    for name in ("plan", "search", "rank_urls", "read", "reflect", "answer", "evaluate", "beast_mode", "finalize"):
+        assert name in nodes
+    edges = {(e.source, e.target) for e in drawn.edges}
+    for edge in [
+        ("plan", "search"), ("plan", "read"), ("plan", "reflect"), ("plan", "answer"),
+        ("search", "rank_urls"), ("read", "rank_urls"), ("rank_urls", "plan"),
+        ("rank_urls", "beast_mode"), ("answer", "evaluate"), ("evaluate", "finalize"),
+        ("evaluate", "plan"), ("evaluate", "beast_mode"), ("beast_mode", "finalize"),
+    ]:
+        assert edge in edges, edge
+
+
+def test_json_response_schema(graph, brain) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    schema = {"type": "object", "properties": {"designer": {"type": "string"}}, "required": ["designer"]}
+    brain.handlers["formatter"] = lambda s, u: json.dumps({"designer": "Bartholdi"})
+    result = asyncio.run(aask("Who designed the Statue of Liberty?", graph=graph, response_schema=schema))
+    assert json.loads(result.answer) == {"designer": "Bartholdi"}
