@@ -46,8 +46,12 @@ class JinaEmbeddings:
         *,
         task: str = "text-matching",
         client: httpx.AsyncClient | None = None,
+        retries: int = 2,
+        backoff_base: float = 0.5,
     ) -> None:
         """Use the endpoint and key from ``settings``; ``client`` is for tests and reuse."""
+        self.retries = retries
+        self.backoff_base = backoff_base
         self.url = settings.jina_embeddings_url
         self.headers = _headers(settings)
         self.task = task
@@ -71,7 +75,14 @@ class JinaEmbeddings:
         for batch in batched([bound_text(t, MAX_INPUT_CHARS) for t in texts], MAX_BATCH):
             body = {"model": EMBEDDINGS_MODEL, "input": batch, "task": self.task}
             data = await post_json(
-                self.client, self.url, body, self.headers, self.name, self.timeout
+                self.client,
+                self.url,
+                body,
+                self.headers,
+                self.name,
+                self.timeout,
+                retries=self.retries,
+                backoff_base=self.backoff_base,
             )
             batch_vectors, batch_tokens = parse_embeddings(data, len(batch), self.name)
             vectors.extend(batch_vectors)
@@ -84,8 +95,17 @@ class JinaReranker:
 
     name = "jina-reranker"
 
-    def __init__(self, settings: Settings, *, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: httpx.AsyncClient | None = None,
+        retries: int = 2,
+        backoff_base: float = 0.5,
+    ) -> None:
         """Use the endpoint and key from ``settings``; ``client`` is for tests and reuse."""
+        self.retries = retries
+        self.backoff_base = backoff_base
         self.url = settings.jina_rerank_url
         self.headers = _headers(settings)
         self.timeout = settings.fetch_timeout
@@ -119,7 +139,14 @@ class JinaReranker:
                 "return_documents": False,
             }
             data = await post_json(
-                self.client, self.url, body, self.headers, self.name, self.timeout
+                self.client,
+                self.url,
+                body,
+                self.headers,
+                self.name,
+                self.timeout,
+                retries=self.retries,
+                backoff_base=self.backoff_base,
             )
             batch_scores, batch_tokens = _parse_rerank(data, len(batch), self.name)
             scores[offset : offset + len(batch)] = batch_scores

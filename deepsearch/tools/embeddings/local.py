@@ -130,7 +130,8 @@ def lexical_scores(query: str, docs: Sequence[str]) -> list[float]:
     if not docs:
         return []
     q_terms = Counter(tokenize(query))
-    if not q_terms:
+    keep = not q_terms  # a stopword-only query ("The The") still deserves an answer
+    if keep:
         q_terms = Counter(tokenize(query, keep_stopwords=True))
     if not q_terms:
         return [0.0] * len(docs)
@@ -138,7 +139,7 @@ def lexical_scores(query: str, docs: Sequence[str]) -> list[float]:
     lengths: list[int] = []
     df: Counter[str] = Counter()
     for doc in docs:
-        toks = [t for t in tokenize(doc) if t in q_terms] if doc else []
+        toks = [t for t in tokenize(doc, keep_stopwords=keep) if t in q_terms] if doc else []
         # Length counts every token; only query terms need counting.
         length = len(_TOKEN_RE.findall(doc)) if doc else 0
         tf = Counter(toks)

@@ -56,6 +56,9 @@ async def post_json(
     headers: dict[str, str],
     provider: str,
     timeout: float,
+    *,
+    retries: int = 2,
+    backoff_base: float = 0.5,
 ) -> Any:
     """POST ``body`` as JSON with retries (429 and 5xx honour Retry-After) and parse the reply.
 
@@ -66,6 +69,8 @@ async def post_json(
         headers: Request headers.
         provider: Provider name for errors.
         timeout: Seconds per attempt when a client is opened here.
+        retries: Extra attempts after the first.
+        backoff_base: First backoff delay in seconds.
 
     Returns:
         The decoded JSON reply.
@@ -77,7 +82,14 @@ async def post_json(
     http = client or httpx.AsyncClient(timeout=timeout)
     try:
         response = await request_with_retries(
-            http, "POST", url, provider=provider, json=body, headers=headers
+            http,
+            "POST",
+            url,
+            provider=provider,
+            retries=retries,
+            backoff_base=backoff_base,
+            json=body,
+            headers=headers,
         )
     except ProviderError:
         raise
@@ -143,8 +155,17 @@ class OpenAIEmbeddings:
 
     name = "openai"
 
-    def __init__(self, settings: Settings, *, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: httpx.AsyncClient | None = None,
+        retries: int = 2,
+        backoff_base: float = 0.5,
+    ) -> None:
         """Use ``DEEPSEARCH_EMBEDDINGS_BASE_URL`` (else ``OPENAI_BASE_URL``) and the model."""
+        self.retries = retries
+        self.backoff_base = backoff_base
         base = settings.embeddings_base_url or settings.openai_base_url or DEFAULT_BASE_URL
         self.url = base.rstrip("/") + "/embeddings"
         self.model = settings.embeddings_model
@@ -172,7 +193,14 @@ class OpenAIEmbeddings:
         for batch in batched([bound_text(t, MAX_INPUT_CHARS) for t in texts], MAX_BATCH):
             body = {"model": self.model, "input": batch, "encoding_format": "float"}
             data = await post_json(
-                self.client, self.url, body, self.headers, self.name, self.timeout
+                self.client,
+                self.url,
+                body,
+                self.headers,
+                self.name,
+                self.timeout,
+                retries=self.retries,
+                backoff_base=self.backoff_base,
             )
             batch_vectors, batch_tokens = parse_embeddings(data, len(batch), self.name)
             vectors.extend(batch_vectors)

@@ -259,7 +259,8 @@ def decode(body: bytes, charset: str | None, *, html: bool = False) -> str:
         from charset_normalizer import from_bytes
 
         best = from_bytes(body[:200_000]).best()
-        if best is not None and best.encoding:
+        wide = best is not None and best.encoding.startswith(("utf_16", "utf_32"))
+        if best is not None and best.encoding and not (wide and b"\x00" not in body[:4096]):
             return body.decode(best.encoding, errors="replace")
     except ImportError:  # pragma: no cover - charset_normalizer ships with httpx's deps
         pass
