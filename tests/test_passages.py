@@ -1,0 +1,136 @@
+"""Passage selection: bounded cost, exact offsets, relevant windows in document order."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deepsearch.settings import Settings
+from deepsearch.tools.embeddings import FallbackRelevance, LexicalRelevance
+from deepsearch.tools.embeddings.jina import JinaReranker
+from deepsearch.tools.passages import (
+    CHARS_PER_TOKEN,
+    MAX_REMOTE_CHUNKS,
+    chunk_text,
+    select_passages,
+    split_sentences,
+)
+from tests.support_search.server import Recorded, Reply, serve
+
+FILLER = [
+    f"Paragraph {i} discusses the weather in town number {i}, which was mild and grey. "
+    f"Residents of town {i} mostly talked about the harvest and the price of bread."
+    for i in range(120)
+]
+
+
+def page_with(needle: str, at: int) -> str:
+    paragraphs = list(FILLER)
+    paragraphs.insert(at, needle)
+    return "\n\n".join(paragraphs)
+
+
+def test_sentences_and_chunks_cover_the_text() -> None:
+    text = "Dr. Smith arrived. He said: “Hi!” Then left?\nNew line here.\n\nA paragraph."
+    spans = split_sentences(text)
+    assert [text[s:e] for s, e in spans][-1] == "A paragraph."
+    assert all(text[s:e] == text[s:e].strip() for s, e in spans)
+    chunks = chunk_text(page_with("x", 0), 400)
+    assert all(e - s <= 800 for s, e in chunks)
+    assert chunks == sorted(chunks)
+
+
+def test_long_sentences_are_split() -> None:
+    text = "word " * 2000
+    chunks = chunk_text(text, 400)
+    assert len(chunks) > 10
+    assert all(e - s <= 400 for s, e in chunks)
+
+
+async def test_short_page_is_returned_whole() -> None:
+    text = "\n  Owls hunt at night.  \n"
+    passages, tokens = await select_passages("owls", text, LexicalRelevance())
+    assert tokens == 0
+    assert len(passages) == 1
+    p = passages[0]
+    assert p.text == "Owls hunt at night." == text[p.start : p.end]
+
+
+async def test_empty_page() -> None:
+    assert await select_passages("q", "", LexicalRelevance()) == ([], 0)
+    assert await select_passages("q", "   \n ", LexicalRelevance()) == ([], 0)
+
+
+async def test_relevant_passage_is_kept_with_context_within_budget() -> None:
+    needle = (
+        "The Ravensbourne lighthouse was designed by Elsa Marrow in 1887. "
+        "Its lamp could be seen forty kilometres out to sea."
+    )
+    text = page_with(needle, 77)
+    passages, _ = await select_passages(
+        "Who designed the Ravensbourne lighthouse?", text, LexicalRelevance(), max_tokens=300
+    )
+    assert any("Elsa Marrow" in p.text for p in passages)
+    assert sum(len(p.text) for p in passages) <= 300 * CHARS_PER_TOKEN
+    assert [p.start for p in passages] == sorted(p.start for p in passages)
+    for p in passages:
+        assert text[p.start : p.end] == p.text
+    # a neighbour comes along: the chunk before the needle is town 76's
+    assert any("town number 76" in p.text for p in passages)
+
+
+async def test_huge_page_costs_bounded_tokens() -> None:
+    text = page_with("Zebra crossings were invented in Slough in 1951.", 50) * 40  # ~800 KB
+    passages, _ = await select_passages(
+        "where were zebra crossings invented", text, LexicalRelevance(), max_tokens=1500
+    )
+    assert sum(len(p.text) for p in passages) <= 1500 * CHARS_PER_TOKEN
+    assert any("Slough" in p.text for p in passages)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.text(max_size=3000),
+    st.text(max_size=40),
+    st.integers(min_value=1, max_value=400),
+)
+async def test_any_input_respects_offsets_and_budget(text: str, query: str, budget: int) -> None:
+    passages, _ = await select_passages(query, text, LexicalRelevance(), max_tokens=budget)
+    total = sum(len(p.text) for p in passages)
+    if len(text.strip()) > budget * CHARS_PER_TOKEN:
+        assert total <= budget * CHARS_PER_TOKEN
+    for p in passages:
+        assert text[p.start : p.end] == p.text
+
+
+async def test_paid_scorer_sees_a_bounded_number_of_chunks() -> None:
+    def rerank(request: Recorded) -> Reply:
+        docs = request.json()["documents"]
+        results = [
+            {"index": i, "relevance_score": 0.95 if "Slough" in d else 0.05}
+            for i, d in enumerate(docs)
+        ]
+        return Reply(200, {"results": results, "usage": {"total_tokens": 10 * len(docs)}})
+
+    text = page_with("Zebra crossings were invented in Slough in 1951.", 60) * 3
+    with serve(rerank) as server:
+        settings = Settings(JINA_API_KEY="k-000000", JINA_RERANK_URL=server.url, _env_file=None)  # type: ignore[call-arg]
+        passages, tokens = await select_passages(
+            "where were zebra crossings invented", text, JinaReranker(settings), max_tokens=500
+        )
+    sent = sum(len(r.json()["documents"]) for r in server.requests)
+    assert sent <= MAX_REMOTE_CHUNKS
+    assert tokens == 10 * sent
+    assert any("Slough" in p.text for p in passages)
+
+
+async def test_scorer_failure_falls_back_to_lexical() -> None:
+    text = page_with("Zebra crossings were invented in Slough in 1951.", 30)
+    with serve(lambda r: Reply(400, {"detail": "bad"})) as server:
+        settings = Settings(JINA_API_KEY="k-000000", JINA_RERANK_URL=server.url, _env_file=None)  # type: ignore[call-arg]
+        scorer = FallbackRelevance(JinaReranker(settings))
+        passages, tokens = await select_passages(
+            "zebra crossings Slough", text, scorer, max_tokens=200
+        )
+    assert tokens == 0
+    assert any("Slough" in p.text for p in passages)
