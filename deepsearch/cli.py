@@ -1,0 +1,207 @@
+"""The ``deepsearch`` command: ask, serve, index, eval and config.
+
+Exit codes: 0 ok, 1 the run failed, 2 usage error, 3 not configured.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from deepsearch.cli_doctor import deepsearch_home, print_report
+from deepsearch.cli_options import (
+    EXIT_FAILED,
+    EXIT_NOT_CONFIGURED,
+    EXIT_OK,
+    EXIT_USAGE,
+    AttemptsOpt,
+    BadOpt,
+    BoostOpt,
+    BudgetOpt,
+    Effort,
+    EffortOpt,
+    LangOpt,
+    NoDirectOpt,
+    OnlyOpt,
+    ProviderOpt,
+    SearchLangOpt,
+    TeamOpt,
+    err,
+    guarded,
+    make_context,
+    out,
+    require_llm,
+)
+from deepsearch.context import Context
+from deepsearch.settings import get_settings
+
+app = typer.Typer(
+    name="deepsearch",
+    help="Search, read and reason until the answer is proven with citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+async def _stream_with_checkpoints(
+    question: str | None, context: Context, thread_id: str
+) -> AsyncIterator[dict[str, Any]]:
+    """Run (or resume) ``question`` on a SQLite-checkpointed thread; yield its events."""
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from langgraph.types import StreamMode
+
+    from deepsearch.api import astream_run, build_graph, result_from_state
+
+    home = deepsearch_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+    modes: list[StreamMode] = ["custom", "values"]
+    async with AsyncSqliteSaver.from_conn_string(str(home / "checkpoints.sqlite")) as saver:
+        graph = build_graph(checkpointer=saver)
+        snapshot = await graph.aget_state(config)
+        if snapshot.next:  # an interrupted run: pick it up where it stopped
+            final: dict[str, Any] = dict(snapshot.values)
+            resume: RunnableConfig = {**config, "recursion_limit": 4 * context.max_steps + 50}
+            async for mode, chunk in graph.astream(
+                None, resume, context=context, stream_mode=modes
+            ):
+                if mode == "custom":
+                    yield chunk  # type: ignore[misc]
+                else:
+                    final = chunk  # type: ignore[assignment]
+            yield {"type": "result", "result": result_from_state(final, context)}
+            return
+        if question is None:
+            raise ValueError(f"thread {thread_id!r} has no unfinished run; give a question")
+        async for event in astream_run(question, graph=graph, context=context, config=config):
+            yield event
+
+
+async def _run_ask(
+    question: str | None, context: Context, thread_id: str, *, as_json: bool, quiet: bool
+) -> int:
+    from deepsearch.cli_view import RunView, print_result, print_summary
+
+    result = None
+    view = RunView(err)
+    with view if not quiet else nullcontext():
+        async for event in _stream_with_checkpoints(question, context, thread_id):
+            if event.get("type") == "result":
+                result = event["result"]
+            elif not quiet:
+                view.handle(event)
+    if result is None:
+        return EXIT_FAILED
+    if as_json:
+        out.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print_result(out, result)
+    if not quiet:
+        print_summary(err, result, thread_id)
+    return EXIT_FAILED if result.mode == "failed" or not result.answer.strip() else EXIT_OK
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question to answer.")] = None,
+    effort: EffortOpt = Effort.medium,
+    budget: BudgetOpt = None,
+    attempts: AttemptsOpt = None,
+    team_size: TeamOpt = 1,
+    no_direct_answer: NoDirectOpt = False,
+    boost_host: BoostOpt = None,
+    bad_host: BadOpt = None,
+    only_host: OnlyOpt = None,
+    provider: ProviderOpt = None,
+    search_language: SearchLangOpt = None,
+    language: LangOpt = None,
+    thread: Annotated[
+        str | None, typer.Option("--thread", help="Thread id: resume or continue it.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the answer.")] = False,
+) -> None:
+    """Answer a question with cited sources, showing the research as it happens."""
+    if question is not None and not question.strip():
+        err.print("[red]The question is empty.[/]")
+        raise typer.Exit(EXIT_USAGE)
+    if question is None and thread is None:
+        err.print("[red]Give a question, or --thread ID to resume an interrupted run.[/]")
+        raise typer.Exit(EXIT_USAGE)
+    require_llm()
+    context = make_context(
+        effort, budget, attempts, team_size, no_direct_answer, boost_host, bad_host, only_host,
+        provider, search_language, language,
+    )  # fmt: skip
+    thread_id = thread or uuid.uuid4().hex[:12]
+    code = guarded(_run_ask(question, context, thread_id, as_json=as_json, quiet=quiet))
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DEEPSEARCH_API_KEY", show_default=False, help="Bearer key to require."
+        ),
+    ] = None,
+) -> None:
+    """Serve the OpenAI-compatible API (POST /v1/chat/completions)."""
+    from deepsearch.server.app import run_server
+
+    run_server(host, port, workers, api_key)
+
+
+@app.command()
+def index(
+    path: Annotated[Path, typer.Argument(exists=True, help="Folder, file or benchmark JSONL.")],
+    db: Annotated[str | None, typer.Option("--db", help="Index file to write.")] = None,
+) -> None:
+    """Index local documents for the ``local`` search provider."""
+    from deepsearch.cli_index import index_command
+
+    index_command(path, db)
+
+
+@app.command(name="config")
+def config_command() -> None:
+    """Show what is configured, what is missing and how to fix it (keys are never printed)."""
+    ready = print_report(out, get_settings())
+    raise typer.Exit(EXIT_OK if ready else EXIT_NOT_CONFIGURED)
+
+
+app.command(name="doctor", help="Alias of `config`.")(config_command)
+
+
+def _register_eval() -> None:
+    from deepsearch.evaluation.command import eval_command
+
+    app.command(name="eval")(eval_command)
+
+
+_register_eval()
+
+
+def main() -> None:
+    """Entry point of the ``deepsearch`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
