@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import json_repair
@@ -97,6 +98,7 @@ def _usage(message: Any, prompt_chars: int) -> tuple[int, int]:
     return max(1, prompt_chars // 4), max(1, out // 4)
 
 
+@lru_cache(maxsize=64)
 def schema_prompt(schema: type[BaseModel]) -> str:
     """Describe the JSON reply a schema expects, compactly (short schemas suit small models)."""
     js = schema.model_json_schema()

@@ -43,3 +43,13 @@ class ScriptedChatModel(BaseChatModel):
             usage_metadata={"input_tokens": p, "output_tokens": c, "total_tokens": p + c},
         )
         return ChatResult(generations=[ChatGeneration(message=msg)])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        # Answer on the event loop: the default would hop to a thread for every call.
+        return self._generate(messages, stop, **kwargs)

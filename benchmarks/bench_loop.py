@@ -1,0 +1,137 @@
+"""Orchestration overhead of the research loop per step, with instant fakes.
+
+The model (a rule-based brain answering on the event loop), search and reader answer
+instantly, so the time measured is orchestration: LangGraph's scheduling plus
+DeepSearch's own work (prompt rendering, parsing, ranking, passage selection,
+citation checks). The brain's own time is excluded. A trivial LangGraph graph
+with the same number of node executions gives LangGraph's share. Target: under 5 ms
+a step.
+
+    .venv/bin/python -m benchmarks.bench_loop [--runs 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import operator
+import statistics
+import time
+from typing import Annotated, Any, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+from deepsearch import build_graph
+from deepsearch.api import make_input
+from deepsearch.context import Context
+from deepsearch.settings import Settings
+from tests.support.brain import Brain
+from tests.support.chat_model import ScriptedChatModel
+from tests.support.memory import MemoryReader, MemorySearch
+from tests.support.testweb import DEFAULT_PAGES
+
+QUESTIONS = [
+    "Who designed the Statue of Liberty?",
+    "When was the Eiffel Tower completed?",
+    "Where was Gustave Eiffel born?",
+]
+
+
+class _Counter(TypedDict):
+    n: Annotated[int, operator.add]
+
+
+async def langgraph_baseline(nodes: int, runs: int = 30) -> float:
+    """Return LangGraph's own cost per node execution (ms) for a chain of trivial nodes."""
+
+    async def node(state: _Counter) -> dict[str, int]:
+        return {"n": 1}
+
+    builder = StateGraph(_Counter)
+    names = [f"n{i}" for i in range(nodes)]
+    for name in names:
+        builder.add_node(name, node)
+    builder.add_edge(START, names[0])
+    for a, b in zip(names, names[1:], strict=False):
+        builder.add_edge(a, b)
+    builder.add_edge(names[-1], END)
+    graph = builder.compile()
+    await graph.ainvoke({"n": 0})
+    start = time.perf_counter()
+    for _ in range(runs):
+        async for _ in graph.astream({"n": 0}, stream_mode=["custom", "updates"]):
+            pass
+    return (time.perf_counter() - start) / runs / nodes * 1000
+
+
+async def main(runs: int) -> None:
+    """Run the loop ``runs`` times and print per-step figures."""
+    pages = {f"https://example.org{p}": v for p, v in DEFAULT_PAGES.items()}
+    settings = Settings(DEEPSEARCH_EMBEDDINGS="local", _env_file=None)  # type: ignore[call-arg]
+    per_step: list[float] = []
+    nodes_total = steps_total = 0
+    total_time = 0.0
+    for i in range(runs + 1):
+        brain = Brain()
+        brain_time = 0.0
+        reply = brain.reply
+
+        def timed(system: str, user: str, _reply: Any = reply) -> str:
+            nonlocal brain_time
+            t = time.perf_counter()
+            try:
+                return str(_reply(system, user))
+            finally:
+                brain_time += time.perf_counter() - t
+
+        brain.reply = timed  # type: ignore[method-assign]
+        graph = build_graph(
+            model=ScriptedChatModel(brain=brain),
+            search=MemorySearch(pages),
+            reader=MemoryReader(pages),
+            settings=settings,
+        )
+        nodes = 0
+        steps = 0
+        start = time.perf_counter()
+        async for _ns, mode, chunk in graph.astream(
+            make_input(QUESTIONS[i % len(QUESTIONS)]),
+            context=Context(),
+            stream_mode=["custom", "updates"],
+            subgraphs=True,
+        ):
+            if mode == "updates":
+                nodes += 1
+                for update in chunk.values():
+                    if isinstance(update, dict) and "step" in update:
+                        steps = max(steps, int(update["step"]))
+        elapsed = time.perf_counter() - start - brain_time
+        if i == 0:
+            continue  # warm-up: imports and first compilation
+        per_step.append(elapsed / max(1, steps) * 1000)
+        nodes_total += nodes
+        steps_total += steps
+        total_time += elapsed
+    baseline = await langgraph_baseline(max(2, round(nodes_total / runs)))
+    ms = sorted(per_step)
+    nodes_per_step = nodes_total / steps_total
+    own = (total_time * 1000 - baseline * nodes_total) / steps_total
+    print(
+        f"runs: {runs}  steps: {steps_total}  node executions: {nodes_total} "
+        f"({nodes_per_step:.1f} per step)"
+    )
+    print(
+        f"orchestration per step: median {statistics.median(ms):.2f} ms, "
+        f"p95 {ms[int(0.95 * (len(ms) - 1))]:.2f} ms"
+    )
+    print(
+        f"  LangGraph's own scheduling: {baseline:.2f} ms per node execution "
+        f"= {baseline * nodes_per_step:.2f} ms per step"
+    )
+    print(f"  DeepSearch's own work: {own:.2f} ms per step")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=50)
+    asyncio.run(main(parser.parse_args().runs))
