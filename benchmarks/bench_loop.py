@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import operator
 import statistics
 import time
@@ -52,7 +53,7 @@ async def langgraph_baseline(nodes: int, runs: int = 30) -> float:
     for name in names:
         builder.add_node(name, node)
     builder.add_edge(START, names[0])
-    for a, b in zip(names, names[1:], strict=False):
+    for a, b in itertools.pairwise(names):
         builder.add_edge(a, b)
     builder.add_edge(names[-1], END)
     graph = builder.compile()
