@@ -1,0 +1,117 @@
+"""The OpenAI-compatible DeepSearch API as a FastAPI app.
+
+``app`` (this module) is what ``langgraph.json`` mounts through ``http.app`` and what
+``uvicorn deepsearch.server.app:app`` serves; it needs no API key to import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import time
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from langgraph.graph.state import CompiledStateGraph
+
+from deepsearch.server.completions import endpoint_factory
+from deepsearch.server.config import MODEL_ID, ServerSettings
+from deepsearch.server.errors import APIError, SafeJSONResponse, install_error_handlers
+from deepsearch.server.guards import BodyLimitMiddleware, RateLimiter, check_api_key, client_key
+from deepsearch.settings import Settings
+
+STARTED = int(time.time())
+
+
+def model_card(model_id: str = MODEL_ID) -> dict[str, Any]:
+    """Return the OpenAI model object of DeepSearch."""
+    return {"id": model_id, "object": "model", "created": STARTED, "owned_by": "deepsearch"}
+
+
+def create_app(
+    *,
+    graph: CompiledStateGraph[Any, Any, Any, Any] | None = None,
+    settings: Settings | None = None,
+    server_settings: ServerSettings | None = None,
+    api_key: str | None = None,
+) -> FastAPI:
+    """Build the API app.
+
+    Args:
+        graph: the DeepSearch graph to run; defaults to ``build_graph(settings=settings)``,
+            built on the first request.
+        settings: provider settings for the default graph; defaults to the environment.
+        server_settings: auth, limits and CORS; defaults to the environment.
+        api_key: the bearer key clients must send; overrides ``DEEPSEARCH_API_KEY``.
+    """
+    server = server_settings or ServerSettings()
+    secret = server.api_key or (settings.api_key if settings else None)
+    key = api_key or (secret.get_secret_value() if secret else None)
+    limiter = RateLimiter(server.rate_limit_per_minute)
+
+    def within_rate_limit(request: Request) -> None:
+        check_api_key(request, key)
+        limiter.check(client_key(request))
+
+    app = FastAPI(
+        title="DeepSearch",
+        summary="OpenAI-compatible deep search: search, read and reason until proven.",
+        version="0.1.0",
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=server.max_body_bytes)
+    if server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=server.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["*"],
+        )
+
+    @app.get("/health", tags=["meta"])
+    async def health() -> dict[str, str]:
+        """Tell that the server is up."""
+        return {"status": "ok"}
+
+    @app.get("/v1/models", tags=["openai"])
+    async def list_models() -> dict[str, Any]:
+        """List the one model."""
+        return {"object": "list", "data": [model_card()]}
+
+    @app.get("/v1/models/{model_id}", tags=["openai"])
+    async def get_model(model_id: str) -> dict[str, Any]:
+        """Return the model object, or a 404."""
+        if model_id != MODEL_ID:
+            raise APIError(
+                404,
+                f"The model '{model_id[:100]}' does not exist.",
+                param="model",
+                code="model_not_found",
+            )
+        return model_card()
+
+    app.add_api_route(
+        "/v1/chat/completions",
+        endpoint_factory(graph, settings, server),
+        methods=["POST"],
+        dependencies=[Depends(within_rate_limit)],
+        response_class=SafeJSONResponse,
+        tags=["openai"],
+        summary="Create a chat completion (a DeepSearch run)",
+    )
+    _include_ui(app)
+    return app
+
+
+def _include_ui(app: FastAPI) -> None:
+    """Mount the chat UI's router when ``deepsearch/server/ui.py`` exists."""
+    if importlib.util.find_spec("deepsearch.server.ui") is None:
+        return
+    ui = importlib.import_module("deepsearch.server.ui")
+    router = getattr(ui, "router", None)
+    if router is not None:
+        app.include_router(router)
+
+
+app = create_app()

@@ -1,0 +1,190 @@
+"""``POST /v1/chat/completions``: parse, check, run DeepSearch, answer in OpenAI's format.
+
+A run lives exactly as long as its client: a disconnect cancels it (stream and non-stream).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from langgraph.graph.state import CompiledStateGraph
+from pydantic import ValidationError
+from sse_starlette import EventSourceResponse
+from starlette.requests import Request
+from starlette.responses import Response
+
+from deepsearch.api import DeepSearchResult, astream_run, build_graph
+from deepsearch.server.attachments import run_input
+from deepsearch.server.chunks import Completion, think_line
+from deepsearch.server.config import ServerSettings
+from deepsearch.server.errors import (
+    APIError,
+    SafeJSONResponse,
+    bad_request,
+    from_run_failure,
+    from_validation,
+)
+from deepsearch.server.schemas import ChatCompletionRequest
+from deepsearch.settings import NO_LLM_MESSAGE, ConfigurationError, Settings, get_settings
+
+T = TypeVar("T")
+Graph = CompiledStateGraph[Any, Any, Any, Any]
+PING_SECONDS = 15
+
+
+class ClientGone(Exception):
+    """The client disconnected before its answer was ready."""
+
+
+@dataclass
+class GraphSource:
+    """The graph runs use: the one given, or the default built on first use."""
+
+    graph: Graph | None = None
+    settings: Settings | None = None
+
+    def __post_init__(self) -> None:
+        self.is_default = self.graph is None
+
+    def get(self) -> Graph:
+        """Return the graph, building the default one on first use."""
+        if self.graph is None:
+            self.graph = build_graph(settings=self.settings)
+        return self.graph
+
+    def preflight(self) -> None:
+        """Fail fast (503) when the default graph has no LLM to call."""
+        settings = self.settings or get_settings()
+        if self.is_default and not settings.llm_configured():
+            raise from_run_failure(ConfigurationError(NO_LLM_MESSAGE))
+
+
+async def parse_request(request: Request) -> ChatCompletionRequest:
+    """Read (within the body limit), decode and validate a chat completion request."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise bad_request("The request body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise bad_request("The request body must be a JSON object.", code="invalid_json")
+    try:
+        return ChatCompletionRequest.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+    except RecursionError:
+        raise bad_request("The request is nested too deeply.") from None
+
+
+async def wait_for_disconnect(request: Request) -> None:
+    """Return when the client goes away (the body has been read already)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def unless_disconnected(request: Request, work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``; cancel it and raise :class:`ClientGone` if the client disconnects."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(wait_for_disconnect(request))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, watcher):
+            if not pending.done():
+                pending.cancel()
+    if not task.done() or task.cancelled():
+        await asyncio.gather(task, return_exceptions=True)
+        raise ClientGone()
+    return task.result()
+
+
+async def final_result(events: AsyncIterator[dict[str, Any]]) -> DeepSearchResult:
+    """Drain a run's events and return its result."""
+    async with aclosing(events):  # type: ignore[type-var]
+        async for event in events:
+            if event.get("type") == "result":
+                result: DeepSearchResult = event["result"]
+                return result
+    raise RuntimeError("the run ended without a result")
+
+
+async def sse_chunks(
+    completion: Completion, events: AsyncIterator[dict[str, Any]], include_usage: bool
+) -> AsyncIterator[str]:
+    """Yield the SSE data of a streamed completion: think block, answer, final chunk, [DONE]."""
+    yield completion.content("<think>", "think", first=True)
+    in_think = True
+    try:
+        result: DeepSearchResult | None = None
+        async with aclosing(events):  # type: ignore[type-var]
+            async for event in events:
+                if event.get("type") == "result":
+                    result = event["result"]
+                elif (line := think_line(event)) is not None:
+                    yield completion.content(line, "think")
+        if result is None:
+            raise RuntimeError("the run ended without a result")
+        in_think = False
+        yield completion.content("</think>\n\n", "think")
+        if result.answer:
+            yield completion.content(result.answer, completion.answer_type)
+        yield completion.final(result, with_usage=not include_usage)
+        if include_usage:
+            yield completion.usage_chunk(result)
+    except Exception as exc:
+        err = from_run_failure(exc)
+        if in_think:
+            yield completion.content("</think>\n\n", "think")
+        yield completion.error(err.message, err.code, err.status)
+    yield "[DONE]"
+
+
+@dataclass
+class CompletionsEndpoint:
+    """The chat completions handler, bound to a graph source and the server settings."""
+
+    graphs: GraphSource
+    server: ServerSettings
+
+    async def __call__(self, request: Request) -> Response:
+        """Answer one chat completion request (SSE when ``stream`` is true)."""
+        req = await parse_request(request)
+        context = req.to_context(self.server.max_team_size)
+        run = await run_input(req.messages, self.server.max_file_bytes)
+        self.graphs.preflight()
+        events = astream_run(
+            run.messages,
+            graph=self.graphs.get(),
+            context=context,
+            knowledge=run.knowledge,
+            images=run.images,
+        )
+        completion = Completion(req.model_name, json_answer=context.response_schema is not None)
+        if req.stream:
+            return EventSourceResponse(
+                sse_chunks(completion, events, req.include_usage),
+                ping=PING_SECONDS,
+                sep="\n",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        try:
+            result = await unless_disconnected(request, final_result(events))
+        except ClientGone:
+            return Response(status_code=499)
+        except APIError:
+            raise
+        except Exception as exc:
+            raise from_run_failure(exc) from None
+        return SafeJSONResponse(completion.body(result))
+
+
+def endpoint_factory(
+    graph: Graph | None, settings: Settings | None, server: ServerSettings
+) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    """Return the completions handler for ``create_app``."""
+    return CompletionsEndpoint(GraphSource(graph, settings), server)

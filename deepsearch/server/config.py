@@ -1,0 +1,37 @@
+"""Settings of the HTTP server itself (auth, limits, CORS), read from the environment.
+
+Kept apart from :mod:`deepsearch.settings`, which says which providers a run uses.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MODEL_ID = "jina-deepsearch-v1"
+MIB = 1024 * 1024
+
+
+class ServerSettings(BaseSettings):
+    """What the OpenAI-compatible server enforces, from ``DEEPSEARCH_*`` variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    api_key: SecretStr | None = Field(default=None, alias="DEEPSEARCH_API_KEY")
+    max_body_bytes: int = Field(default=32 * MIB, alias="DEEPSEARCH_MAX_BODY_BYTES", gt=0)
+    max_file_bytes: int = Field(default=10 * MIB, alias="DEEPSEARCH_MAX_FILE_BYTES", gt=0)
+    rate_limit_per_minute: int = Field(default=0, alias="DEEPSEARCH_RATE_LIMIT", ge=0)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="DEEPSEARCH_CORS_ORIGINS"
+    )
+    max_team_size: int = Field(default=8, alias="DEEPSEARCH_MAX_TEAM_SIZE", ge=1)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """Accept a comma-separated list (``*`` allows every origin)."""
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
