@@ -214,3 +214,13 @@ class Brain:
 
     def _reflector(self, system: str, user: str) -> str:
         return json.dumps({"questions": []})
+
+    def _grader(self, system: str, user: str) -> str:
+        gold = [g for g in field_of(user, "Gold answer").split(" | ") if g.strip()]
+        predicted = user.split("Predicted answer:", 1)[-1].strip()
+        said = words(predicted)
+        if any(words(g) and words(g) <= said for g in gold):
+            return json.dumps({"grade": "correct", "reason": "states the gold answer"})
+        if not said or "know" in said:
+            return json.dumps({"grade": "not_attempted", "reason": "no answer given"})
+        return json.dumps({"grade": "incorrect", "reason": "differs from the gold answer"})
