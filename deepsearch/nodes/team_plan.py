@@ -1,0 +1,241 @@
+"""team_plan: split the question into N orthogonal sub-problems and share out the budget.
+
+One search for the original question shows what the problem involves; the
+team-planner then writes exactly ``team_size`` sub-problems, each with a deliverable.
+Whatever the model gets wrong (too few, duplicates, an unusable reply) is repaired
+here, so the team always has exactly N distinct sub-problems.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field, create_model
+
+from deepsearch.budget import Spend
+from deepsearch.context import Context
+from deepsearch.graph.team_state import SubProblem, TeamState, WorkerTask
+from deepsearch.nodes.common import NodeFn, diary_line, run_options, today, untrusted
+from deepsearch.progress import emit
+from deepsearch.prompts import team
+from deepsearch.prompts.render import defuse, render_knowledge
+from deepsearch.state import Candidate, Knowledge
+from deepsearch.tools.base import ProviderError, SearchResult
+from deepsearch.tools.toolbox import Toolbox
+from deepsearch.tools.urls import normalize_url
+
+MAX_TEAM_SIZE = 10
+# Share of the whole budget kept back for the merge (and for workers' last-step overshoot).
+MERGE_RESERVE = 0.15
+FIRST_SEARCH_RESULTS = 10
+NEAR_DUPLICATE = 0.85
+
+# Used when the planner gives fewer distinct sub-problems than the team has workers.
+FALLBACK_ANGLES: list[tuple[str, str]] = [
+    (
+        "What are the key facts and definitions needed to answer: {q}",
+        "The essential facts, names and definitions, each with a source.",
+    ),
+    (
+        "What specific figures, dates or names answer: {q}",
+        "The exact figures, dates or names, each with a source.",
+    ),
+    (
+        "What are the most recent developments relevant to: {q}",
+        "The latest dated facts that could change the answer, with sources.",
+    ),
+    (
+        "Where do sources disagree, or what caveats apply, regarding: {q}",
+        "The disagreements and caveats, with the sources on each side.",
+    ),
+    (
+        "What comparable cases or context put the answer in perspective: {q}",
+        "Two or three comparisons or context facts, with sources.",
+    ),
+]
+
+
+class SubProblemDraft(BaseModel):
+    """One sub-problem as the team-planner writes it."""
+
+    question: str = Field(description="a self-contained research question")
+    deliverable: str = Field(default="", description="the concrete facts to return")
+
+
+def plan_schema(team_size: int) -> type[BaseModel]:
+    """Return the team-planner's reply schema, asking for at least ``team_size`` sub-problems."""
+    return create_model(
+        "TeamPlan",
+        think=(str, Field(default="", description="one or two sentences on how to split")),
+        subproblems=(
+            list[SubProblemDraft],
+            Field(min_length=team_size, description=f"exactly {team_size} sub-problems"),
+        ),
+    )
+
+
+def team_size_of(ctx: Context) -> int:
+    """Return the number of workers a run asks for, within 1..MAX_TEAM_SIZE."""
+    return max(1, min(MAX_TEAM_SIZE, int(ctx.team_size or 1)))
+
+
+def worker_share(budget: int, spent: int, team_size: int) -> int:
+    """Split what is left of the budget, after the merge reserve, evenly among the workers."""
+    available = budget - spent - int(MERGE_RESERVE * budget)
+    return max(1, available // team_size)
+
+
+def distinct_subproblems(
+    drafts: list[SubProblemDraft], question: str, team_size: int
+) -> list[SubProblem]:
+    """Keep the first ``team_size`` distinct drafts, fill up with fallback angles, name workers."""
+    from deepsearch.tools.embeddings.local import similarity
+
+    kept: list[tuple[str, str]] = []
+    pool = [(d.question, d.deliverable) for d in drafts]
+    pool += [(q.format(q=question), d) for q, d in FALLBACK_ANGLES]
+    pool += [(f"Part {i} of the problem: {question}", "") for i in range(1, team_size + 1)]
+    for text, deliverable in pool:
+        text = " ".join(text.split())
+        if not text or any(similarity(text, other) >= NEAR_DUPLICATE for other, _ in kept):
+            continue
+        kept.append((text, " ".join(deliverable.split()) or "A direct answer with sources."))
+        if len(kept) == team_size:
+            break
+    return [
+        {"worker": f"worker-{i}", "question": q, "deliverable": d}
+        for i, (q, d) in enumerate(kept, start=1)
+    ]
+
+
+def render_results(results: list[SearchResult]) -> str:
+    """Render the first search's hits for the team-planner."""
+    lines = [
+        f"- {r.url} | {defuse(r.title)[:120]} | {defuse(r.snippet)[:300]}"
+        for r in results[:FIRST_SEARCH_RESULTS]
+    ]
+    return "\n".join(lines) if lines else "(no results)"
+
+
+def _candidates(results: list[SearchResult]) -> dict[str, Candidate]:
+    out: dict[str, Candidate] = {}
+    for hit in results:
+        try:
+            url = normalize_url(hit.url)
+        except ValueError:
+            continue
+        out.setdefault(
+            url,
+            {
+                "url": url,
+                "title": hit.title[:300],
+                "snippet": hit.snippet[:600],
+                "date": hit.date,
+                "hits": 1,
+                "score": 0.0,
+                "weak": False,
+            },
+        )
+    return out
+
+
+def worker_task(state: TeamState, sub: SubProblem, ctx: Context) -> WorkerTask:
+    """Build what one worker starts from: its sub-problem, the team's context, its budget."""
+    brief: Knowledge = {
+        "question": "What is this research for, and what must it deliver?",
+        "answer": (
+            f"This is one part of a team's work on: {state['original_question']}\n"
+            f"Research only this part. Deliverable: {sub['deliverable']}"
+        ),
+        "kind": "side-info",
+        "references": [],
+        "date": None,
+    }
+    loop_input: dict[str, Any] = {
+        "question": sub["question"],
+        "knowledge": [brief, *state.get("knowledge", [])],
+        "budget_tokens": state.get("worker_budget") or 1,
+        "max_attempts": ctx.resolved_attempts(),
+        "worker": sub["worker"],
+    }
+    if state.get("images"):
+        loop_input["images"] = list(state.get("images", []))
+    return {"subproblem": sub, "loop_input": loop_input}
+
+
+def make_team_plan(tools: Toolbox) -> NodeFn:
+    """Build the ``team_plan`` node."""
+
+    async def team_plan(state: TeamState, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Search once, then have the team-planner write exactly N sub-problems."""
+        ctx = run_options(runtime)
+        size = team_size_of(ctx)
+        question = state["original_question"]
+        spend = Spend()
+        provider = tools.search(ctx.search_provider)
+        emit(state, "query", question, provider=provider.name)
+        results: list[SearchResult] = []
+        try:
+            response = await provider.search(
+                question, num_results=FIRST_SEARCH_RESULTS, language=ctx.search_language_code
+            )
+            results = response.results
+            spend.add_provider(response.tokens)
+        except ProviderError as exc:
+            emit(state, "error", f"Search failed for {question!r}: {exc}")
+        lang = (
+            f" Write sub-problems in the language with code '{ctx.search_language_code}'."
+            if ctx.search_language_code
+            else ""
+        )
+        schema = plan_schema(size)
+        result = await tools.llm.structured(
+            "team-planner",
+            schema,
+            team.PLANNER_SYSTEM.format(
+                team_size=size, today=today(), language_hint=lang, untrusted=untrusted()
+            ),
+            team.PLANNER_USER.format(
+                question=question,
+                team_size=size,
+                knowledge=render_knowledge(state.get("knowledge", []), 6_000),
+                results=render_results(results),
+            ),
+            fallback=lambda: schema.model_construct(think="", subproblems=[]),
+        )
+        spend.add(result)
+        drafts: list[SubProblemDraft] = list(getattr(result.value, "subproblems", []))
+        subproblems = distinct_subproblems(drafts, question, size)
+        share = worker_share(
+            state.get("budget_tokens", 0), state.get("tokens_used", 0) + spend.total, size
+        )
+        planned: TeamState = {**state, "tokens_used": state.get("tokens_used", 0) + spend.total}
+        emit(
+            planned,
+            "team-plan",
+            f"Split into {size} sub-problems, {share} tokens each.",
+            team_size=size,
+            worker_budget=share,
+        )
+        for sub in subproblems:
+            emit(
+                planned,
+                "team-task",
+                f"{sub['worker']}: {sub['question']} — deliverable: {sub['deliverable']}",
+                assignee=sub["worker"],
+            )
+        candidates = _candidates(results)
+        return {
+            "subproblems": subproblems,
+            "worker_budget": share,
+            "queries": [question],
+            "candidates": candidates,
+            "visited_urls": list(candidates),
+            "diary": [
+                diary_line(state, f"team plan: {[s['question'] for s in subproblems]}"),
+            ],
+            **spend.update(),
+        }
+
+    return team_plan

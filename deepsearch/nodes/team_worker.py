@@ -1,0 +1,125 @@
+"""Run the research loop as a subgraph: alone (team_size 1) or as one worker of a team.
+
+The loop is invoked from inside a node, and its progress events are forwarded to
+the parent's custom stream: LangGraph does not pass a subgraph's custom events to a
+parent streamed without ``subgraphs=True``, and callers such as ``astream_run``
+stream that way. A worker never raises: a failure becomes a report the merge reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from langgraph.config import get_stream_writer
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+
+from deepsearch.context import Context
+from deepsearch.graph.team_state import TeamState, WorkerReport, WorkerStatus, WorkerTask
+from deepsearch.nodes.common import NodeFn, run_options
+from deepsearch.progress import emit
+
+# The research loop's output keys (OutputState) that the solo path hands on unchanged.
+OUTPUT_KEYS = (
+    "messages",
+    "original_question",
+    "answer",
+    "visited_urls",
+    "read_urls",
+    "usage",
+    "step",
+    "diary",
+)
+
+
+async def run_loop(
+    loop: CompiledStateGraph[Any, Any, Any, Any],
+    loop_input: Mapping[str, Any],
+    context: Any,
+    final: dict[str, Any],
+) -> None:
+    """Run ``loop`` to its end, forwarding its progress events; ``final`` gets its last values.
+
+    ``final`` is filled as the run goes, so a caller still has the state reached
+    before a failure.
+    """
+    write = get_stream_writer()
+    stream: Any = loop.astream(dict(loop_input), context=context, stream_mode=["custom", "values"])
+    async for mode, chunk in stream:
+        if mode == "custom":
+            write(chunk)
+        else:
+            final.clear()
+            final.update(chunk)
+
+
+def make_solo(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
+    """Build the ``research`` node: the whole run is one research loop."""
+
+    async def research(state: TeamState, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Run the research loop on the run's input and return its output."""
+        loop_input = {
+            k: state[k] for k in ("messages", "question", "knowledge", "images") if state.get(k)
+        }
+        final: dict[str, Any] = {}
+        await run_loop(loop, loop_input, runtime.context, final)
+        return {k: final[k] for k in OUTPUT_KEYS if k in final}
+
+    return research
+
+
+def _status(final: Mapping[str, Any], error: str | None) -> WorkerStatus:
+    answer = final.get("answer")
+    if not answer or not answer.get("text") or answer.get("mode") == "failed":
+        return "failed"
+    if error or answer.get("mode") == "beast":
+        return "partial"
+    return "ok"
+
+
+def make_worker(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
+    """Build the ``worker`` node: one team member researching its own sub-problem."""
+
+    async def worker(task: WorkerTask, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Research one sub-problem with its share of the budget; report, never raise."""
+        sub = task["subproblem"]
+        # A requested JSON answer format applies to the merged answer, not to the parts.
+        context = dataclasses.replace(run_options(runtime), response_schema=None)
+        final: dict[str, Any] = {}
+        error: Exception | None = None
+        try:
+            await run_loop(loop, task["loop_input"], context, final)
+        except Exception as exc:  # a failing worker must not sink the team
+            error = exc
+            emit(
+                {**final, "worker": sub["worker"]},
+                "error",
+                f"{sub['worker']} failed: {type(exc).__name__}: {exc}",
+            )
+        answer = final.get("answer")
+        report: WorkerReport = {
+            "worker": sub["worker"],
+            "question": sub["question"],
+            "deliverable": sub["deliverable"],
+            "status": _status(final, str(error) if error else None),
+            "answer": answer if answer and answer.get("text") else None,
+            "knowledge": [k for k in final.get("knowledge", []) if k["kind"] == "qa"],
+            "pages": dict(final.get("pages", {})),
+            "tokens_used": final.get("tokens_used", 0),
+            "steps": final.get("step", 0),
+            "error": f"{type(error).__name__}: {error}"[:500] if error else None,
+            "error_type": type(error).__name__ if error else None,
+        }
+        return {
+            "reports": [report],
+            "visited_urls": list(final.get("visited_urls", [])),
+            "read_urls": list(final.get("read_urls", [])),
+            "diary": list(final.get("diary", [])),
+            "prompt_tokens": final.get("prompt_tokens", 0),
+            "completion_tokens": final.get("completion_tokens", 0),
+            "tokens_used": final.get("tokens_used", 0),
+        }
+
+    return worker
