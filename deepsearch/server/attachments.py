@@ -182,14 +182,20 @@ def _codec(charset: str | None) -> str:
         return "utf-8"
 
 
-async def _content_text(
-    content: str | list[dict[str, Any]] | None, param: str, run: RunInput, max_bytes: int
-) -> str:
+async def _content_text(content: Any, param: str, run: RunInput, max_bytes: int) -> str:
     if content is None or isinstance(content, str):
         return clean_text(content or "")
+    if not isinstance(content, list):
+        raise bad_request(
+            f"{param} must be a string or a list of content parts.",
+            param=param,
+            code="invalid_value",
+        )
     texts: list[str] = []
     for i, part in enumerate(content):
         where = f"{param}.{i}"
+        if not isinstance(part, dict):
+            raise bad_request(f"{where} must be an object.", param=where, code="invalid_value")
         kind = part.get("type")
         if kind in ("text", "input_text"):
             text = part.get("text")

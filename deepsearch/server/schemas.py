@@ -26,7 +26,7 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[dict[str, Any]] | None = None
+    content: Any = None  # checked in attachments, for clearer errors than a union's
 
 
 class StreamOptions(BaseModel):
