@@ -160,8 +160,13 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the OpenAI-compatible API (POST /v1/chat/completions)."""
-    from deepsearch.server.app import run_server
+    import importlib
 
+    app_module = importlib.import_module("deepsearch.server.app")
+    # The launcher may live next to the app rather than in it.
+    run_server = getattr(app_module, "run_server", None)
+    if run_server is None:
+        run_server = importlib.import_module("deepsearch.server.run").run_server
     run_server(host, port, workers, api_key)
 
 
