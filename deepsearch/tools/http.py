@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import html
+import json
 import random
+import re
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterable
@@ -243,3 +246,75 @@ async def request_with_retries(
         scrub(f"gave up after {retries + 1} attempts: {last_error}", secrets),
         retryable=True,
     )
+
+
+MAX_RESULTS = 20
+"""Most results any provider is asked for in one query."""
+
+_TAG = re.compile(r"<[^>]{0,200}>")
+
+
+def parse_json(response: httpx.Response, provider: str) -> Any:
+    """Decode a provider's JSON body, or raise :class:`ProviderError` (retryable).
+
+    Args:
+        response: A successful response.
+        provider: Provider name for the error message.
+
+    Returns:
+        The decoded JSON value.
+    """
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        snippet = _excerpt(response.content, 80)
+        raise ProviderError(
+            provider, f"invalid JSON in response: {snippet!r}", retryable=True
+        ) from None
+
+
+def clean_text(value: Any, limit: int = 1000) -> str:
+    """Return ``value`` as one line of plain text (HTML tags and entities removed), bounded.
+
+    Args:
+        value: Anything a provider put in a text field; non-strings give ``""``.
+        limit: Most characters kept.
+
+    Returns:
+        The cleaned text.
+    """
+    if not isinstance(value, str):
+        return ""
+    text = html.unescape(_TAG.sub("", value)) if "<" in value or "&" in value else value
+    return " ".join(text.split())[:limit]
+
+
+def clamp_results(num_results: int) -> int:
+    """Bound a requested result count to ``1..MAX_RESULTS``."""
+    return max(1, min(int(num_results), MAX_RESULTS))
+
+
+@asynccontextmanager
+async def provider_client(
+    client: httpx.AsyncClient | None, timeout: float
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Yield ``client`` if given, else a fresh client closed on exit.
+
+    A fresh client per call keeps providers usable from any event loop.
+
+    Args:
+        client: A client to reuse (its owner closes it), or ``None``.
+        timeout: Timeout for a fresh client, in seconds.
+    """
+    if client is not None:
+        yield client
+        return
+    async with httpx.AsyncClient(
+        timeout=timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}
+    ) as fresh:
+        yield fresh
+
+
+USER_AGENT = "deepsearch/0.1 (research agent)"
+MAX_QUERY_CHARS = 500
+"""Longest query sent to a provider."""
