@@ -83,7 +83,7 @@ def problems(settings: Settings) -> list[Problem]:
     if need and not getattr(settings, need[0].lower().removeprefix("deepsearch_"), None):
         found.append(Problem(f"search provider {provider!r}: {need[0]} missing", need[1]))
     if settings.effective_embeddings() == "openai" and not (
-        settings.openai_api_key or settings.embeddings_base_url
+        settings.openai_api_key or settings.embeddings_base_url or settings.openai_base_url
     ):
         found.append(
             Problem(
