@@ -125,7 +125,7 @@ def missing_parts(reports: Sequence[WorkerReport]) -> list[str]:
             why = r["error"] or "no answer found within its budget"
             lines.append(f"- {r['question']} (research failed: {why})")
         elif r["status"] == "partial":
-            lines.append(f"- {r['question']} (incomplete: best-effort answer)")
+            lines.append(f"- {r['question']} (incomplete: {r['error'] or 'best-effort answer'})")
     return lines
 
 
@@ -146,10 +146,10 @@ def stitch(question: str, reports: Sequence[WorkerReport]) -> Answer:
 
 def with_missing_note(answer: Answer, reports: Sequence[WorkerReport]) -> Answer:
     """Say which sub-problems could not be researched."""
-    failed = [r["question"] for r in reports if r["status"] == "failed"]
+    failed = [r["question"] for r in reports if r["status"] == "failed" or not r["answer"]]
     if not failed:
         return answer
-    note = "Not established (that part of the research failed): " + "; ".join(failed)
+    note = "Not established (that research failed or ran out of budget): " + "; ".join(failed)
     return {**answer, "text": f"{answer['text']}\n\n{note}".strip()}
 
 
@@ -169,7 +169,7 @@ def make_team_merge(tools: Toolbox) -> NodeFn:
     ) -> Answer | None:
         left = state.get("budget_tokens", 0) - state.get("tokens_used", 0)
         if left < MIN_MERGE_TOKENS:
-            emit(state, "merge", "Too little budget left to merge with the model; stitching.")
+            emit(state, "merge", f"Only {left} tokens left: merging without the model.")
             return None
         pages = union_pages(state.get("reports", []))
         ids = source_ids(pages)
@@ -224,20 +224,19 @@ def make_team_merge(tools: Toolbox) -> NodeFn:
         )
         spend = Spend()
         answer: Answer | None = None
-        if not reports:
+        if reports or any(r["pages"] for r in all_reports):
+            answer = await merge_with_model(progress, ctx, reports, spend)
+            if answer is None and reports:
+                answer = stitch(question, reports)
+        if answer is None:
             _raise_if_llm_down(all_reports)
             answer = {
                 "question": question,
-                "text": "The research team could not establish an answer.\n"
-                + "\n".join(missing_parts(all_reports)),
+                "text": "The research team could not establish an answer.",
                 "references": [],
                 "mode": "failed",
             }
-        else:
-            answer = await merge_with_model(progress, ctx, reports, spend) or stitch(
-                question, reports
-            )
-            answer = with_missing_note(answer, all_reports)
+        answer = with_missing_note(answer, all_reports)
         emit(progress, "answer", answer["text"][:500])
         return {
             "answer": answer,

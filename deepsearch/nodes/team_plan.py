@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
@@ -63,16 +63,11 @@ class SubProblemDraft(BaseModel):
     deliverable: str = Field(default="", description="the concrete facts to return")
 
 
-def plan_schema(team_size: int) -> type[BaseModel]:
-    """Return the team-planner's reply schema, asking for at least ``team_size`` sub-problems."""
-    return create_model(
-        "TeamPlan",
-        think=(str, Field(default="", description="one or two sentences on how to split")),
-        subproblems=(
-            list[SubProblemDraft],
-            Field(min_length=team_size, description=f"exactly {team_size} sub-problems"),
-        ),
-    )
+class TeamPlan(BaseModel):
+    """The team-planner's reply."""
+
+    think: str = Field(default="", description="one or two sentences on how to split")
+    subproblems: list[SubProblemDraft] = Field(default_factory=list)
 
 
 def team_size_of(ctx: Context) -> int:
@@ -86,27 +81,53 @@ def worker_share(budget: int, spent: int, team_size: int) -> int:
     return max(1, available // team_size)
 
 
-def distinct_subproblems(
-    drafts: list[SubProblemDraft], question: str, team_size: int
-) -> list[SubProblem]:
-    """Keep the first ``team_size`` distinct drafts, fill up with fallback angles, name workers."""
+def _distinct(pool: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
+    """Keep the first ``limit`` (question, deliverable) pairs whose questions differ."""
     from deepsearch.tools.embeddings.local import similarity
 
     kept: list[tuple[str, str]] = []
-    pool = [(d.question, d.deliverable) for d in drafts]
-    pool += [(q.format(q=question), d) for q, d in FALLBACK_ANGLES]
-    pool += [(f"Part {i} of the problem: {question}", "") for i in range(1, team_size + 1)]
     for text, deliverable in pool:
         text = " ".join(text.split())
         if not text or any(similarity(text, other) >= NEAR_DUPLICATE for other, _ in kept):
             continue
         kept.append((text, " ".join(deliverable.split()) or "A direct answer with sources."))
-        if len(kept) == team_size:
+        if len(kept) == limit:
             break
+    return kept
+
+
+def distinct_subproblems(
+    drafts: list[SubProblemDraft], question: str, team_size: int
+) -> list[SubProblem]:
+    """Keep the first ``team_size`` distinct drafts, fill up with fallback angles, name workers."""
+    pool = [(d.question, d.deliverable) for d in drafts]
+    pool += [(q.format(q=question), d) for q, d in FALLBACK_ANGLES]
+    pool += [(f"Part {i} of the problem: {question}", "") for i in range(1, team_size + 1)]
     return [
         {"worker": f"worker-{i}", "question": q, "deliverable": d}
-        for i, (q, d) in enumerate(kept, start=1)
+        for i, (q, d) in enumerate(_distinct(pool, team_size), start=1)
     ]
+
+
+async def ask_team_planner(
+    tools: Toolbox, system: str, user: str, team_size: int, spend: Spend
+) -> list[SubProblemDraft]:
+    """Ask for the sub-problems; when too few distinct ones come back, ask once more."""
+    drafts: list[SubProblemDraft] = []
+    for _ in range(2):
+        result = await tools.llm.structured(
+            "team-planner", TeamPlan, system, user, fallback=TeamPlan
+        )
+        spend.add(result)
+        drafts += result.value.subproblems
+        found = _distinct([(d.question, d.deliverable) for d in drafts], team_size)
+        if len(found) == team_size:
+            break
+        user += (
+            f"\n\nYour reply had {len(found)} distinct sub-problems: "
+            f"{[q for q, _ in found]}. Write exactly {team_size} distinct, non-overlapping ones."
+        )
+    return drafts
 
 
 def render_results(results: list[SearchResult]) -> str:
@@ -189,10 +210,8 @@ def make_team_plan(tools: Toolbox) -> NodeFn:
             if ctx.search_language_code
             else ""
         )
-        schema = plan_schema(size)
-        result = await tools.llm.structured(
-            "team-planner",
-            schema,
+        drafts = await ask_team_planner(
+            tools,
             team.PLANNER_SYSTEM.format(
                 team_size=size, today=today(), language_hint=lang, untrusted=untrusted()
             ),
@@ -202,10 +221,9 @@ def make_team_plan(tools: Toolbox) -> NodeFn:
                 knowledge=render_knowledge(state.get("knowledge", []), 6_000),
                 results=render_results(results),
             ),
-            fallback=lambda: schema.model_construct(think="", subproblems=[]),
+            size,
+            spend,
         )
-        spend.add(result)
-        drafts: list[SubProblemDraft] = list(getattr(result.value, "subproblems", []))
         subproblems = distinct_subproblems(drafts, question, size)
         share = worker_share(
             state.get("budget_tokens", 0), state.get("tokens_used", 0) + spend.total, size

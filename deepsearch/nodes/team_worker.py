@@ -39,20 +39,27 @@ async def run_loop(
     loop_input: Mapping[str, Any],
     context: Any,
     final: dict[str, Any],
-) -> None:
-    """Run ``loop`` to its end, forwarding its progress events; ``final`` gets its last values.
+    token_cap: int | None = None,
+) -> bool:
+    """Run ``loop``, forwarding its progress events; ``final`` gets its latest values.
 
     ``final`` is filled as the run goes, so a caller still has the state reached
-    before a failure.
+    before a failure. With ``token_cap``, a loop that has spent that much without
+    an answer yet is stopped between steps (its beast-mode reserve was not enough),
+    and True is returned.
     """
     write = get_stream_writer()
     stream: Any = loop.astream(dict(loop_input), context=context, stream_mode=["custom", "values"])
     async for mode, chunk in stream:
         if mode == "custom":
             write(chunk)
-        else:
-            final.clear()
-            final.update(chunk)
+            continue
+        final.clear()
+        final.update(chunk)
+        if token_cap and final.get("tokens_used", 0) >= token_cap and not final.get("answer"):
+            await stream.aclose()
+            return True
+    return False
 
 
 def make_solo(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
@@ -73,7 +80,7 @@ def make_solo(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
 def _status(final: Mapping[str, Any], error: str | None) -> WorkerStatus:
     answer = final.get("answer")
     if not answer or not answer.get("text") or answer.get("mode") == "failed":
-        return "failed"
+        return "partial" if final.get("pages") else "failed"
     if error or answer.get("mode") == "beast":
         return "partial"
     return "ok"
@@ -88,29 +95,29 @@ def make_worker(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
         # A requested JSON answer format applies to the merged answer, not to the parts.
         context = dataclasses.replace(run_options(runtime), response_schema=None)
         final: dict[str, Any] = {}
-        error: Exception | None = None
+        share = task["loop_input"].get("budget_tokens")
+        error: str | None = None
+        error_type: str | None = None
         try:
-            await run_loop(loop, task["loop_input"], context, final)
+            if await run_loop(loop, task["loop_input"], context, final, token_cap=share):
+                error = f"its budget share ({share} tokens) ran out before an answer"
+                emit({**final, "worker": sub["worker"]}, "stopped", f"{sub['worker']}: {error}.")
         except Exception as exc:  # a failing worker must not sink the team
-            error = exc
-            emit(
-                {**final, "worker": sub["worker"]},
-                "error",
-                f"{sub['worker']} failed: {type(exc).__name__}: {exc}",
-            )
+            error, error_type = f"{type(exc).__name__}: {exc}"[:500], type(exc).__name__
+            emit({**final, "worker": sub["worker"]}, "error", f"{sub['worker']} failed: {error}")
         answer = final.get("answer")
         report: WorkerReport = {
             "worker": sub["worker"],
             "question": sub["question"],
             "deliverable": sub["deliverable"],
-            "status": _status(final, str(error) if error else None),
+            "status": _status(final, error),
             "answer": answer if answer and answer.get("text") else None,
             "knowledge": [k for k in final.get("knowledge", []) if k["kind"] == "qa"],
             "pages": dict(final.get("pages", {})),
             "tokens_used": final.get("tokens_used", 0),
             "steps": final.get("step", 0),
-            "error": f"{type(error).__name__}: {error}"[:500] if error else None,
-            "error_type": type(error).__name__ if error else None,
+            "error": error,
+            "error_type": error_type,
         }
         return {
             "reports": [report],

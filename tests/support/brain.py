@@ -105,6 +105,7 @@ class Brain:
     direct_answer: str | None = None
     calls: list[Call] = field(default_factory=list)
     handlers: dict[str, Callable[[str, str], str]] = field(default_factory=dict)
+    team_size_hint: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def script(self, role: str, *replies: str | dict[str, Any]) -> Brain:
@@ -224,3 +225,33 @@ class Brain:
         if not said or "know" in said:
             return json.dumps({"grade": "not_attempted", "reason": "no answer given"})
         return json.dumps({"grade": "incorrect", "reason": "differs from the gold answer"})
+
+    def _team_planner(self, system: str, user: str) -> str:
+        question = field_of(user, "Question")
+        size = self.team_size_hint or int(field_of(user, "Team size") or 1)
+        clauses = [
+            c.strip(" ,;?").strip()
+            for c in re.split(r"[;?]|,? and (?=who|what|when|where|which|how)", question)
+        ]
+        clauses = [c[0].upper() + c[1:] + "?" for c in clauses if len(words(c)) >= 2]
+        titles = re.findall(r"^- \S+ \| ([^|]+?) \|", section(user, "First search results"), re.M)
+        pool = clauses if len(clauses) > 1 else []
+        pool += [f"What is known about {t.strip()}?" for t in titles]
+        pool += [f"Part {i} of: {question}" for i in range(1, size + 1)]
+        subs = [{"question": q, "deliverable": "The facts with sources."} for q in pool[:size]]
+        return json.dumps({"think": "Split by parts.", "subproblems": subs})
+
+    def _merger(self, system: str, user: str) -> str:
+        parts: list[str] = []
+        refs: list[dict[str, str]] = []
+        for body in re.findall(r"<finding [^>]*>\n(.*?)\n</finding>", user, re.S):
+            evidence = re.findall(r'^- (S\d+): "(.*)"$', body, re.M)
+            if evidence:
+                sid, quote = evidence[0]
+                refs.append({"source": sid, "quote": quote})
+                parts.append(f"{quote} [^{len(refs)}]")
+            else:
+                parts.append(field_of(body, "Answer"))
+        if section(user, "Missing").strip() not in ("", "(nothing)"):
+            parts.append("Some parts could not be established.")
+        return json.dumps({"answer": " ".join(p for p in parts if p), "references": refs})
