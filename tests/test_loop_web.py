@@ -1,0 +1,45 @@
+"""The research loop against the local test web: the real SearXNG provider and direct reader."""
+
+from __future__ import annotations
+
+from deepsearch import aask, build_graph
+from deepsearch.citations import normalize
+from deepsearch.settings import Settings
+from tests.support.chat_model import ScriptedChatModel
+
+
+def web_settings(base_url: str, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+    return Settings(
+        DEEPSEARCH_SEARCH_PROVIDER="searxng",
+        SEARXNG_URL=base_url,
+        DEEPSEARCH_READER="direct",
+        DEEPSEARCH_EMBEDDINGS="local",
+        DEEPSEARCH_ALLOW_PRIVATE_URLS=True,
+        DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+async def test_loop_over_the_local_web(testweb, brain, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    graph = build_graph(model=ScriptedChatModel(brain=brain), settings=web_settings(testweb.base_url, tmp_path))
+    result = await aask("When was Gustave Eiffel born?", graph=graph)
+    assert "1832" in result.answer
+    assert testweb.queries, "the SearXNG endpoint was queried"
+    assert result.references
+    for ref in result.references:
+        path = ref["url"].removeprefix(testweb.base_url)
+        assert testweb.hits[path] >= 1, "the cited page was really fetched"
+        assert normalize(ref["exactQuote"]) in normalize(testweb.pages[path].text())
+    assert all(u.startswith(testweb.base_url) for u in result.read_urls)
+
+
+async def test_private_addresses_are_refused_by_default(testweb, brain, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = web_settings(testweb.base_url, tmp_path).model_copy(update={"allow_private_urls": False})
+    graph = build_graph(model=ScriptedChatModel(brain=brain), settings=settings)
+    before = sum(testweb.hits.values())
+    result = await aask(
+        f"What does {testweb.base_url}/wiki/eiffel-tower say?", graph=graph, budget_tokens=20_000
+    )
+    # the pasted loopback URL was not fetched: the page counters did not move
+    assert sum(testweb.hits.values()) == before
+    assert result.read_urls == []
