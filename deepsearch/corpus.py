@@ -10,7 +10,9 @@ provider and reader. Passage ``0`` of a document has the document's URL; passage
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -23,6 +25,7 @@ from urllib.parse import quote, unquote, urlsplit
 from deepsearch.settings import ConfigurationError
 
 INDEX_FILENAME = ".deepsearch-index.sqlite3"
+CACHE_DIR = Path("~/.cache/deepsearch/corpora").expanduser()
 TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".rst"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".jsonl"}
@@ -714,10 +717,19 @@ def read_document(db: str | Path | CorpusIndex, url: str) -> Document | None:
 
 
 def default_index_path(path: str | Path) -> Path:
-    """Return where the index of a corpus folder (or file) lives by default."""
-    root = Path(path).expanduser()
+    """Return where the index of a corpus folder (or file) lives by default.
+
+    That is ``.deepsearch-index.sqlite3`` inside the folder, or, when the folder
+    is not writable and has no index yet, a per-folder file under
+    ``~/.cache/deepsearch/corpora``.
+    """
+    root = Path(path).expanduser().resolve()
     folder = root if root.is_dir() else root.parent
-    return folder / INDEX_FILENAME
+    inside = folder / INDEX_FILENAME
+    if inside.exists() or os.access(folder, os.W_OK):
+        return inside
+    digest = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    return CACHE_DIR / f"{folder.name or 'root'}-{digest}.sqlite3"
 
 
 def resolve_corpus_db(corpus: str | None) -> Path:

@@ -1,0 +1,46 @@
+"""The ``local`` search provider: BM25 over the embedded corpus index (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from deepsearch.corpus import search_corpus
+from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
+from deepsearch.tools.http import MAX_QUERY_CHARS, clamp_results
+
+
+class LocalSearch:
+    """Search the local corpus index built by ``deepsearch index``."""
+
+    name = "local"
+
+    def __init__(self, db_path: str | Path) -> None:
+        """Use the index at ``db_path`` (see :func:`deepsearch.corpus.resolve_corpus_db`)."""
+        self.db_path = Path(db_path)
+
+    async def search(
+        self, query: str, *, num_results: int = 10, language: str | None = None
+    ) -> SearchResponse:
+        """Return the best passages, one per document (the corpus has no language filter)."""
+        query = query.strip()[:MAX_QUERY_CHARS]
+        if not query:
+            return SearchResponse(results=[])
+        limit = clamp_results(num_results)
+        try:
+            hits = await asyncio.to_thread(search_corpus, self.db_path, query, limit * 3)
+        except (OSError, sqlite3.Error) as exc:
+            raise ProviderError(self.name, f"corpus index unusable: {exc}") from None
+        results: list[SearchResult] = []
+        seen: set[str] = set()
+        for hit in hits:
+            if hit.doc_url in seen:
+                continue
+            seen.add(hit.doc_url)
+            results.append(
+                SearchResult(url=hit.url, title=hit.title, snippet=hit.text[:1000], date=hit.date)
+            )
+            if len(results) >= limit:
+                break
+        return SearchResponse(results=results)
