@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from ddgs.exceptions import DDGSException, RatelimitException
@@ -41,7 +41,7 @@ def settings(**overrides: Any) -> Settings:
 class FakeDDGS:
     """A DDGS-like object: records calls, answers or raises as told."""
 
-    calls: list[tuple[str, dict[str, Any]]] = []
+    calls: ClassVar[list[tuple[str, dict[str, Any]]]] = []
 
     def __init__(self, answer: Any = None, error: Exception | None = None, delay: float = 0):
         self.answer, self.error, self.delay = answer, error, delay

@@ -113,9 +113,9 @@ async def test_jina_rate_limit_then_success() -> None:
     ],
 )
 async def test_jina_odd_bodies_raise_provider_error(body: bytes) -> None:
-    with serve(lambda r: Reply(200, body, {"Content-Type": "application/json"})) as server:
-        with pytest.raises(ProviderError):
-            await JinaSearch(KEY, base_url=server.url).search("q")
+    reply = Reply(200, body, {"Content-Type": "application/json"})
+    with serve(lambda r: reply) as server, pytest.raises(ProviderError):
+        await JinaSearch(KEY, base_url=server.url).search("q")
 
 
 async def test_jina_empty_data_and_empty_query() -> None:
@@ -189,9 +189,8 @@ async def test_brave_request_and_response() -> None:
 
 
 async def test_brave_errors() -> None:
-    with serve(brave_handler) as server:
-        with pytest.raises(ProviderError, match="HTTP 401"):
-            await BraveSearch("nope-nope-nope", base_url=server.url).search("q")
+    with serve(brave_handler) as server, pytest.raises(ProviderError, match="HTTP 401"):
+        await BraveSearch("nope-nope-nope", base_url=server.url).search("q")
     with serve(lambda r: Reply(429, {"type": "ErrorResponse"}, {"Retry-After": "600"})) as server:
         with pytest.raises(ProviderError) as err:
             await BraveSearch(KEY, base_url=server.url).search("q")
@@ -249,9 +248,8 @@ async def test_serper_request_and_response() -> None:
 
 
 async def test_serper_errors() -> None:
-    with serve(serper_handler) as server:
-        with pytest.raises(ProviderError) as err:
-            await SerperSearch("bad-key-123456", base_url=server.url).search("q")
+    with serve(serper_handler) as server, pytest.raises(ProviderError) as err:
+        await SerperSearch("bad-key-123456", base_url=server.url).search("q")
     assert "HTTP 403" in str(err.value) and not err.value.retryable
     with serve(lambda r: Reply(500, "oops")) as server:
         provider = SerperSearch(KEY, base_url=server.url, retries=1)
@@ -301,9 +299,9 @@ async def test_searxng_request_and_response() -> None:
 
 
 async def test_searxng_json_disabled_hint() -> None:
-    with serve(lambda r: Reply(403, "Forbidden")) as server:
-        with pytest.raises(ProviderError, match="settings.yml"):
-            await SearxngSearch(server.url).search("q")
+    forbidden = Reply(403, "Forbidden")
+    with serve(lambda r: forbidden) as server, pytest.raises(ProviderError, match=r"settings\.yml"):
+        await SearxngSearch(server.url).search("q")
 
 
 # ----------------------------------------------------------------------------- arXiv
