@@ -12,6 +12,7 @@ Both helpers are LangGraph's own savers; nothing here is a home-made store.
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -88,15 +89,31 @@ async def postgres_checkpointer(
     try:
         saver = AsyncPostgresSaver(pool)
         if setup:
-            async with pool.connection() as lock_conn:
-                await lock_conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
-                try:
-                    await saver.setup()
-                finally:
-                    await lock_conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
+            await _setup_once(pool, saver)
         yield saver
     finally:
         await pool.close()
+
+
+async def _setup_once(pool: Any, saver: Any) -> None:
+    """Run the saver's migrations while holding a session advisory lock.
+
+    The lock is polled with ``pg_try_advisory_lock``: a session blocked inside
+    ``pg_advisory_lock`` would hold a snapshot that the migrations'
+    ``CREATE INDEX CONCURRENTLY`` waits for, and the two replicas would wait forever.
+    """
+    async with pool.connection() as lock_conn:
+        while True:
+            row = await (
+                await lock_conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (_SETUP_LOCK_KEY,))
+            ).fetchone()
+            if row and row["ok"]:
+                break
+            await asyncio.sleep(0.05)
+        try:
+            await saver.setup()
+        finally:
+            await lock_conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
 
 
 @asynccontextmanager

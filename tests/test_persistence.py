@@ -1,0 +1,145 @@
+"""Long runs survive interruptions: SQLite checkpoints, resumed on the same thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deepsearch.api import astream_run, build_graph
+from deepsearch.context import Context
+from deepsearch.persistence import (
+    aresume,
+    open_checkpointer,
+    pending_nodes,
+    sqlite_checkpointer,
+    thread_config,
+)
+from deepsearch.settings import Settings
+from deepsearch.tools.llm import LLMUnavailable
+from tests.support.brain import Brain
+from tests.support.chat_model import ScriptedChatModel
+from tests.support.memory import MemoryReader, MemorySearch
+
+QUESTION = "Who designed the Statue of Liberty?"
+
+
+@pytest.fixture
+def make_graph(
+    model: ScriptedChatModel,
+    memory_search: MemorySearch,
+    memory_reader: MemoryReader,
+    offline_settings: Settings,
+) -> Any:
+    """Build a fresh graph (as a restarted process would) on a given checkpointer."""
+
+    def make(checkpointer: Any) -> Any:
+        return build_graph(
+            model=model,
+            search=memory_search,
+            reader=memory_reader,
+            settings=offline_settings,
+            checkpointer=checkpointer,
+            team=False,
+        )
+
+    return make
+
+
+async def test_run_paused_before_answer_resumes_in_a_new_process_without_redoing_work(
+    tmp_path: Path,
+    make_graph: Any,
+    brain: Brain,
+    memory_search: MemorySearch,
+    memory_reader: MemoryReader,
+) -> None:
+    db = tmp_path / "runs" / "checkpoints.sqlite3"
+    ctx = Context(reasoning_effort="low")
+    async with sqlite_checkpointer(db) as saver:
+        graph = make_graph(saver)
+        async for _ in graph.astream(
+            {"question": QUESTION},
+            config=thread_config("t-1"),
+            context=ctx,
+            interrupt_before=["answer"],
+        ):
+            pass
+        assert await pending_nodes(graph, "t-1") == ["answer"]
+    roles_before = brain.roles()
+    queries, reads = list(memory_search.queries), list(memory_reader.reads)
+    assert "answerer" not in roles_before and queries and reads
+
+    # A new checkpointer on the same file, a new graph: only the saved thread links them.
+    async with sqlite_checkpointer(db) as saver:
+        graph = make_graph(saver)
+        result = await aresume("t-1", graph=graph, context=ctx)
+        assert await pending_nodes(graph, "t-1") == []
+
+    assert "Bartholdi" in result.answer and result.mode == "researched"
+    new_roles = brain.roles()[len(roles_before) :]
+    assert new_roles[0] == "answerer" and "planner" not in new_roles
+    assert memory_search.queries == queries and memory_reader.reads == reads
+    assert result.steps == 3
+    assert result.read_urls == reads[: len(result.read_urls)]
+
+
+async def test_run_that_crashed_on_a_model_error_resumes_at_the_failed_step(
+    tmp_path: Path, make_graph: Any, brain: Brain, memory_search: MemorySearch
+) -> None:
+    failures = {"left": 1}
+
+    def answerer_down_once(system: str, user: str) -> str:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("model endpoint reset the connection")
+        return brain._answerer(system, user)
+
+    brain.handlers["answerer"] = answerer_down_once
+    ctx = Context(reasoning_effort="low")
+    async with sqlite_checkpointer(tmp_path / "crash.sqlite3") as saver:
+        graph = make_graph(saver)
+        with pytest.raises(LLMUnavailable):
+            async for _ in astream_run(
+                QUESTION, graph=graph, context=ctx, config=thread_config("t-2")
+            ):
+                pass
+        assert await pending_nodes(graph, "t-2") == ["answer"]
+        planner_calls = brain.roles().count("planner")
+        queries = list(memory_search.queries)
+
+        result = await aresume("t-2", graph=graph, context=ctx)
+
+    assert failures["left"] == 0
+    assert "Bartholdi" in result.answer
+    assert brain.roles().count("planner") == planner_calls, "the loop did not restart"
+    assert memory_search.queries == queries
+    assert result.steps == 3
+
+
+async def test_a_finished_or_unknown_thread_cannot_be_resumed(make_graph: Any) -> None:
+    async with sqlite_checkpointer(":memory:") as saver:
+        graph = make_graph(saver)
+        with pytest.raises(ValueError, match="no interrupted run"):
+            await aresume("never-started", graph=graph)
+        result = await graph.ainvoke(
+            {"question": QUESTION}, config=thread_config("done"), context=Context()
+        )
+        assert "Bartholdi" in result["answer"]["text"]
+        with pytest.raises(ValueError, match="no interrupted run"):
+            await aresume("done", graph=graph)
+
+
+async def test_open_checkpointer_reads_sqlite_urls_and_paths(
+    tmp_path: Path, make_graph: Any
+) -> None:
+    for url in (f"sqlite:///{tmp_path}/a.sqlite3", str(tmp_path / "b.sqlite3")):
+        async with open_checkpointer(url) as saver:
+            graph = make_graph(saver)
+            await graph.ainvoke(
+                {"question": QUESTION}, config=thread_config("x"), context=Context()
+            )
+            state = await graph.aget_state(thread_config("x"))
+            assert "Bartholdi" in state.values["answer"]["text"]
+    assert (tmp_path / "a.sqlite3").stat().st_size > 0
+    assert (tmp_path / "b.sqlite3").stat().st_size > 0
