@@ -97,6 +97,8 @@ DEFAULT_PAGES: dict[str, WebPage] = {
 class TestWeb:
     """The ASGI app of the test web, with a request log for assertions."""
 
+    __test__ = False  # a fixture, not a test class (pytest collects Test* names)
+
     def __init__(self, pages: dict[str, WebPage] | None = None) -> None:
         self.pages = dict(DEFAULT_PAGES if pages is None else pages)
         self.hits: Counter[str] = Counter()
