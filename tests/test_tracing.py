@@ -12,6 +12,7 @@ from langchain_core.callbacks import AsyncCallbackHandler
 from deepsearch.api import astream_run, build_graph
 from deepsearch.context import Context
 from deepsearch.settings import Settings
+from deepsearch.tools.base import ProviderError
 from deepsearch.tracing import (
     TracedReader,
     TracedSearch,
@@ -19,7 +20,6 @@ from deepsearch.tracing import (
     traced_reader,
     traced_search,
 )
-from deepsearch.tools.base import ProviderError
 from tests.support.chat_model import ScriptedChatModel
 from tests.support.memory import MemoryReader, MemorySearch
 
