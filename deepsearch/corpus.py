@@ -375,6 +375,7 @@ def _finish(conn: sqlite3.Connection) -> None:
         count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('passages', ?)", (count,))
     conn.execute("DROP TABLE temp.vocab")
+    conn.execute("PRAGMA journal_mode=DELETE")  # readers may then open it read-only anywhere
 
 
 def finalize_index(db_path: str | Path) -> None:
