@@ -108,6 +108,8 @@ class RunView:
             style = "green" if event.get("passed") else "yellow"
         worker = f"[dim]{escape(str(event['worker']))}[/] " if event.get("worker") else ""
         text = escape(" ".join(str(event.get("text", "")).split())[:300])
+        if kind == "plan" and event.get("action"):
+            text = f"[bold]{escape(str(event['action']))}[/]: {text}"
         budget = f"{self.tokens_used:,}/{self.budget_tokens:,} tok" if self.budget_tokens else ""
         self.console.print(
             f"[dim]{self.step:>2}[/] {worker}[{style}]{label:<11}[/] {text} [dim]{budget}[/]",
@@ -122,23 +124,26 @@ class RunView:
 
 
 def answer_markdown(result: DeepSearchResult) -> str:
-    """Return the answer as Markdown, footnote markers as ``[n]`` and a numbered reference list."""
-    text = _FOOTNOTE.sub(r"[\1]", result.answer.strip())
-    if not result.references:
-        return text
-    lines = [text, "", "**References**", ""]
-    for n, ref in enumerate(result.references, start=1):
-        title = ref.get("title") or ref.get("url", "")
-        lines.append(f"{n}. [{title}]({ref.get('url', '')})")
-        quote = " ".join((ref.get("exactQuote") or "").split())
-        if quote:
-            lines.append(f"   > {quote[:400]}")
-    return "\n".join(lines)
+    """Return the answer as Markdown with footnote markers shown as ``[n]``."""
+    return _FOOTNOTE.sub(r"[\1]", result.answer.strip())
 
 
 def print_result(console: Console, result: DeepSearchResult) -> None:
-    """Render the answer and its references as Markdown on ``console``."""
+    """Render the answer as Markdown, then its numbered references with their quotes."""
     console.print(Markdown(answer_markdown(result)))
+    if not result.references:
+        return
+    console.print()
+    console.print("[bold]References[/]")
+    for n, ref in enumerate(result.references, start=1):
+        title = ref.get("title") or ""
+        url = ref.get("url", "")
+        line = Text.assemble((f"[{n}] ", "bold"), (f"{title} " if title else "", ""))
+        line.append(url, style=f"link {url}" if url else "")
+        console.print(line)
+        quote = " ".join((ref.get("exactQuote") or "").split())
+        if quote:
+            console.print(Text(f"    \u201c{quote[:400]}\u201d", style="dim"))
 
 
 def print_summary(console: Console, result: DeepSearchResult, thread_id: str) -> None:
