@@ -146,7 +146,7 @@ def test_models_and_health_stay_public_when_a_key_is_set(model: AsyncScriptedCha
         assert anonymous.models.retrieve("jina-deepsearch-v1").id == "jina-deepsearch-v1"
         with pytest.raises(openai.NotFoundError):
             anonymous.models.retrieve("gpt-5")
-        assert httpx.get(base + "/health").json() == {"status": "ok"}
+        assert httpx.get(base + "/health").json() == {"status": "ok", "active_runs": 0}
         with pytest.raises(openai.AuthenticationError) as wrong:
             anonymous.chat.completions.create(model="m", messages=USER)  # type: ignore[arg-type]
         assert wrong.value.code == "invalid_api_key"

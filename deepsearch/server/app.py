@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from langgraph.graph.state import CompiledStateGraph
 
-from deepsearch.server.completions import endpoint_factory
+from deepsearch.server.completions import CompletionsEndpoint, GraphSource
 from deepsearch.server.config import MODEL_ID, ServerSettings
 from deepsearch.server.errors import APIError, SafeJSONResponse, install_error_handlers
 from deepsearch.server.guards import BodyLimitMiddleware, RateLimiter, check_api_key, client_key
@@ -49,6 +49,7 @@ def create_app(
     secret = server.api_key or (settings.api_key if settings else None)
     key = api_key or (secret.get_secret_value() if secret else None)
     limiter = RateLimiter(server.rate_limit_per_minute)
+    completions = CompletionsEndpoint(GraphSource(graph, settings), server)
 
     def within_rate_limit(request: Request) -> None:
         check_api_key(request, key)
@@ -70,9 +71,9 @@ def create_app(
         )
 
     @app.get("/health", tags=["meta"])
-    async def health() -> dict[str, str]:
-        """Tell that the server is up."""
-        return {"status": "ok"}
+    async def health() -> dict[str, Any]:
+        """Tell that the server is up, and how many runs are in progress."""
+        return {"status": "ok", "active_runs": completions.active_runs}
 
     @app.get("/v1/models", tags=["openai"])
     async def list_models() -> dict[str, Any]:
@@ -93,7 +94,7 @@ def create_app(
 
     app.add_api_route(
         "/v1/chat/completions",
-        endpoint_factory(graph, settings, server),
+        completions,
         methods=["POST"],
         dependencies=[Depends(within_rate_limit)],
         response_class=SafeJSONResponse,

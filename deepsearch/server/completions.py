@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from langgraph.graph.state import CompiledStateGraph
@@ -34,6 +34,7 @@ from deepsearch.settings import NO_LLM_MESSAGE, ConfigurationError, Settings, ge
 
 T = TypeVar("T")
 Graph = CompiledStateGraph[Any, Any, Any, Any]
+Event = dict[str, Any]
 PING_SECONDS = 15
 
 
@@ -146,10 +147,53 @@ async def sse_chunks(
 
 @dataclass
 class CompletionsEndpoint:
-    """The chat completions handler, bound to a graph source and the server settings."""
+    """The chat completions handler, bound to a graph source and the server settings.
+
+    ``active_runs`` counts runs in progress (``/health`` reports it).
+    """
 
     graphs: GraphSource
     server: ServerSettings
+    active_runs: int = 0
+
+    _runs: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def run_in_own_task(self, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+        """Drive a run in its own task and relay its events; closing this cancels the run.
+
+        A task of its own gets one plain cancellation it can clean up after, where the
+        response's cancel scope would keep cancelling LangGraph's own cleanup and leave
+        node tasks orphaned.
+        """
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+        async def pump() -> None:
+            self.active_runs += 1
+            try:
+                async with aclosing(events):  # type: ignore[type-var]
+                    async for event in events:
+                        queue.put_nowait(("event", event))
+            except Exception as exc:
+                queue.put_nowait(("error", exc))
+            else:
+                queue.put_nowait(("end", None))
+            finally:
+                self.active_runs -= 1
+
+        task = asyncio.create_task(pump(), name="deepsearch-run")
+        self._runs.add(task)
+        task.add_done_callback(self._runs.discard)
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == "event":
+                    yield value
+                elif kind == "error":
+                    raise value
+                else:
+                    return
+        finally:
+            task.cancel()
 
     async def __call__(self, request: Request) -> Response:
         """Answer one chat completion request (SSE when ``stream`` is true)."""
@@ -157,12 +201,14 @@ class CompletionsEndpoint:
         context = req.to_context(self.server.max_team_size)
         run = await run_input(req.messages, self.server.max_file_bytes)
         self.graphs.preflight()
-        events = astream_run(
-            run.messages,
-            graph=self.graphs.get(),
-            context=context,
-            knowledge=run.knowledge,
-            images=run.images,
+        events = self.run_in_own_task(
+            astream_run(
+                run.messages,
+                graph=self.graphs.get(),
+                context=context,
+                knowledge=run.knowledge,
+                images=run.images,
+            )
         )
         completion = Completion(req.model_name, json_answer=context.response_schema is not None)
         if req.stream:
@@ -181,10 +227,3 @@ class CompletionsEndpoint:
         except Exception as exc:
             raise from_run_failure(exc) from None
         return SafeJSONResponse(completion.body(result))
-
-
-def endpoint_factory(
-    graph: Graph | None, settings: Settings | None, server: ServerSettings
-) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-    """Return the completions handler for ``create_app``."""
-    return CompletionsEndpoint(GraphSource(graph, settings), server)
