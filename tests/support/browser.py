@@ -34,9 +34,13 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """A Playwright Browser on the system Chromium, shared by the session."""
+    """A Playwright Browser on the system Chromium, shared by a test module.
+
+    Module scope, not session: each test module imports this fixture, and two live
+    Playwright drivers cannot share one thread.
+    """
     executable = chromium_path()
     if executable is None:
         pytest.skip("chromium is not installed: run scripts/install-browser.sh")
@@ -77,7 +81,7 @@ def browser_page(chromium: Any) -> Iterator[Any]:
 
     def record_console(message: Any) -> None:
         if message.type == "error":
-            page.console_errors.append(message.text)
+            page.console_errors.append(f"{message.text} @ {message.location.get('url', '')}")
 
     page.on("console", record_console)
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))

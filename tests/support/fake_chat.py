@@ -46,7 +46,7 @@ def chunk(content: str = "", *, type_: str | None = None, **extra: Any) -> dict[
         "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": None}],
     }
     if type_:
-        body["type"] = type_
+        body["choices"][0]["delta"]["type"] = type_
     body.update(extra)
     return body
 

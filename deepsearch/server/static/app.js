@@ -165,8 +165,9 @@ async function streamRun(messages, options, turn) {
       const choice = (chunk.choices && chunk.choices[0]) || {};
       const delta = choice.delta || {};
       const content = typeof delta.content === "string" ? delta.content : "";
+      const kind = delta.type || chunk.type; // the server puts `type` on the delta
       const error =
-        chunkError(chunk) ?? (chunk.type === "error" ? content.replace(/<\/?think>/g, "") : null);
+        chunkError(chunk) ?? (kind === "error" ? content.replace(/<\/?think>/g, "") : null);
       if (error !== null) {
         turn.addThink(splitter.flush().think);
         if (error.trim() && !errors.includes(error.trim())) {
@@ -179,8 +180,9 @@ async function streamRun(messages, options, turn) {
       const parts = splitter.push(content);
       turn.addThink(parts.think);
       turn.addAnswer(parts.answer);
-      if (chunk.progress) turn.applyProgress(chunk.progress);
-      if (chunk.type === "json") turn.json = true;
+      const progress = delta.progress || chunk.progress;
+      if (progress) turn.applyProgress(progress);
+      if (kind === "json") turn.json = true;
       if (choice.finish_reason || chunk.visitedURLs || delta.annotations) {
         const rest = splitter.flush();
         turn.addThink(rest.think);

@@ -172,7 +172,6 @@ export class AssistantTurn {
 
   /** Apply the final chunk: citations, URL lists and usage. */
   finish(chunk, annotations) {
-    if (chunk.type === "json") this.json = true;
     this.citations = citationsOf(annotations);
     if (this.citations.length) {
       const refs = el("section", "references");
@@ -196,7 +195,7 @@ export class AssistantTurn {
       this.footer.append(box);
     }
     if (chunk.usage && chunk.usage.total_tokens) {
-      this.setTokens(chunk.usage.total_tokens);
+      this.tokensUsed = chunk.usage.total_tokens; // the final count is authoritative
       this.footer.append(
         el("p", "usage", `${chunk.usage.total_tokens.toLocaleString("en")} tokens used`),
       );
