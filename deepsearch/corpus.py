@@ -10,6 +10,7 @@ provider and reader. Passage ``0`` of a document has the document's URL; passage
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -335,6 +336,7 @@ def extract_documents(path: Path, rel: str) -> list[Document]:
 
 
 def _connect(db_path: str | Path) -> sqlite3.Connection:
+    _forget(db_path)  # close this process's readers before writing
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(db_path), timeout=30)
     conn.executescript(_SCHEMA)
@@ -375,7 +377,10 @@ def _finish(conn: sqlite3.Connection) -> None:
         count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('passages', ?)", (count,))
     conn.execute("DROP TABLE temp.vocab")
-    conn.execute("PRAGMA journal_mode=DELETE")  # readers may then open it read-only anywhere
+    # Readers may then open it read-only anywhere (busy if another process reads: stay WAL).
+    conn.execute("PRAGMA busy_timeout = 100")
+    with contextlib.suppress(sqlite3.OperationalError):
+        conn.execute("PRAGMA journal_mode=DELETE")
 
 
 def finalize_index(db_path: str | Path) -> None:
