@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from langgraph.config import get_stream_writer
+from langgraph.errors import GraphBubbleUp
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
@@ -49,6 +50,7 @@ async def run_loop(
     and True is returned.
     """
     write = get_stream_writer()
+    # On a resumed checkpointed run, LangGraph resumes the loop at its failed step.
     stream: Any = loop.astream(dict(loop_input), context=context, stream_mode=["custom", "values"])
     async for mode, chunk in stream:
         if mode == "custom":
@@ -102,6 +104,8 @@ def make_worker(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
             if await run_loop(loop, task["loop_input"], context, final, token_cap=share):
                 error = f"its budget share ({share} tokens) ran out before an answer"
                 emit({**final, "worker": sub["worker"]}, "stopped", f"{sub['worker']}: {error}.")
+        except GraphBubbleUp:  # interrupts and the like belong to the graph, not to us
+            raise
         except Exception as exc:  # a failing worker must not sink the team
             error, error_type = f"{type(exc).__name__}: {exc}"[:500], type(exc).__name__
             emit({**final, "worker": sub["worker"]}, "error", f"{sub['worker']} failed: {error}")
