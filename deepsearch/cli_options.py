@@ -63,6 +63,8 @@ def make_context(
     language: str | None,
 ) -> Context:
     """Build the per-run options from command-line flags."""
+    if provider is None and get_settings().effective_search_provider() == "local":
+        provider = "local"  # per run, so the corpus reader is chosen with the corpus search
     return Context(
         reasoning_effort=effort.value,
         budget_tokens=budget,
