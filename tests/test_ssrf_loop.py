@@ -1,0 +1,192 @@
+"""SSRF through the public API: hostile URLs from every untrusted source reach nothing.
+
+The loop runs with ``DEEPSEARCH_ALLOW_PRIVATE_URLS`` unset and the real direct reader.
+Hostile URLs arrive from a search provider, from the user's message, from links in a
+page, from DNS answers and from the model's own output. A canary listener on
+127.0.0.1 counts what gets through (it must stay at 0), and an audit of every socket
+connect proves the process only talked to the search endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deepsearch.api import astream_run, build_graph
+from deepsearch.context import Context
+from deepsearch.settings import Settings
+from deepsearch.tools.base import Page, Reader
+from deepsearch.tools.read.direct import DirectReader
+from deepsearch.tools.search.searxng import SearxngSearch
+from deepsearch.tools.urls import normalize_url
+from tests.support.brain import Brain
+from tests.support.chat_model import ScriptedChatModel
+from tests.support.hostile import (
+    INTERNAL_URLS,
+    NON_HTTP_URLS,
+    HostileDNS,
+    LinkingReader,
+    loopback_urls,
+    search_app,
+)
+from tests.support.netguard import Canary, ConnectionAudit, audit_connections, canary
+from tests.support.servers import serve
+
+QUESTION = "Which quokka zeppelin orbits marmalade?"  # nothing answers it: the loop keeps reading
+
+
+@pytest.fixture
+def bird() -> Iterator[Canary]:
+    with canary() as listener:
+        yield listener
+
+
+@pytest.fixture
+def guarded_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings as a user gets them: the SSRF guard on, the direct reader."""
+    monkeypatch.delenv("DEEPSEARCH_ALLOW_PRIVATE_URLS", raising=False)
+    settings = Settings(
+        DEEPSEARCH_READER="direct",
+        DEEPSEARCH_EMBEDDINGS="local",
+        DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
+        DEEPSEARCH_FETCH_TIMEOUT=2.0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    assert settings.allow_private_urls is False
+    return settings
+
+
+@dataclass
+class Trace:
+    """What a run tried to read and how each read failed."""
+
+    read: list[str]
+    failed: dict[str, str]
+    answer: str
+
+
+async def run_loop(
+    question: str,
+    search_urls: list[str],
+    settings: Settings,
+    *,
+    reader: Reader | None = None,
+    brain: Brain | None = None,
+) -> tuple[Trace, ConnectionAudit]:
+    """Run the loop with a search endpoint serving ``search_urls``; trace its reads."""
+    brain = brain or Brain()
+    with serve(search_app(search_urls)) as search_base, audit_connections() as audit:
+        graph = build_graph(
+            model=ScriptedChatModel(brain=brain),
+            search=SearxngSearch(search_base, timeout=5, retries=0),
+            reader=reader,
+            settings=settings,
+            team=False,
+        )
+        read: list[str] = []
+        failed: dict[str, str] = {}
+        answer = ""
+        ctx = Context(budget_tokens=400_000, max_steps=30)
+        async for event in astream_run(question, graph=graph, context=ctx):
+            if event.get("kind") == "read":
+                read.append(event["text"])
+            elif event.get("kind") == "read-failed":
+                url, _, reason = event["text"].partition(": ")
+                failed[url] = reason
+            elif event.get("type") == "result":
+                answer = event["result"].answer
+        search_port = int(search_base.rsplit(":", 1)[1])
+    assert audit.ports_reached() <= {search_port}, audit.attempts
+    assert audit.refused == [], f"tried to leave loopback: {audit.refused}"
+    return Trace(read, failed, answer), audit
+
+
+def assert_all_blocked(trace: Trace, expected: int) -> None:
+    """Every read was refused by the guard, and at least ``expected`` were tried."""
+    assert len(trace.read) >= expected, trace.read
+    for url in trace.read:
+        assert "url-guard" in trace.failed.get(url, ""), (url, trace.failed.get(url))
+
+
+async def test_hostile_search_results_are_never_fetched(
+    guarded_settings: Settings, bird: Canary
+) -> None:
+    urls = loopback_urls(bird.port) + INTERNAL_URLS + NON_HTTP_URLS
+    tried: set[str] = set()
+    for start in range(0, len(urls), 6):  # a run reads ~10 URLs before it stalls
+        batch = urls[start : start + 6]
+        trace, _ = await run_loop(QUESTION, batch, guarded_settings)
+        assert_all_blocked(trace, expected=0)
+        tried |= set(trace.read)
+    web_urls = {normalize_url(u) for u in urls if u.startswith("http")}
+    assert tried == web_urls  # every http(s) URL was tried, and refused
+    assert bird.connections == 0
+
+
+async def test_urls_pasted_by_the_user_are_never_fetched(
+    guarded_settings: Settings, bird: Canary
+) -> None:
+    pasted = loopback_urls(bird.port)[:5]
+    question = "Summarise these pages: " + " and ".join(pasted)
+    trace, _ = await run_loop(question, [], guarded_settings)
+    assert_all_blocked(trace, expected=5)
+    assert bird.connections == 0
+
+
+async def test_links_in_a_page_are_never_fetched(guarded_settings: Settings, bird: Canary) -> None:
+    hostile_links = [*loopback_urls(bird.port), *INTERNAL_URLS, *NON_HTTP_URLS]
+    tried: set[str] = set()
+    for start in range(0, len(hostile_links), 5):
+        evil = f"https://evil.example/links/{start}"
+        links = hostile_links[start : start + 5]
+        page = Page(url=evil, text="A directory of admin consoles.", links=links)
+        reader = LinkingReader({evil: page}, DirectReader(guarded_settings))
+        trace, _ = await run_loop(QUESTION, [evil], guarded_settings, reader=reader)
+        hostile_reads = [u for u in trace.read if u != evil]
+        assert_all_blocked(Trace(hostile_reads, trace.failed, trace.answer), expected=0)
+        tried |= set(hostile_reads)
+    web_links = {normalize_url(u) for u in hostile_links if u.startswith("http")}
+    assert web_links <= tried <= {normalize_url(u) for u in hostile_links}
+    assert bird.connections == 0
+
+
+async def test_names_resolving_inside_and_dns_rebinding_are_refused(
+    guarded_settings: Settings, bird: Canary
+) -> None:
+    dns = HostileDNS(
+        answers={
+            "canary.test": ["127.0.0.1"],
+            "mixed.test": ["93.184.216.34", "127.0.0.1"],
+            "v6.test": ["::1"],
+            "mapped.test": ["::ffff:127.0.0.1"],
+            "metadata.test": ["169.254.169.254"],
+            "intranet.test": ["10.1.2.3"],
+        },
+        rebind={"rebind.test": "127.0.0.1", "rebind-meta.test": "169.254.169.254"},
+    )
+    names = [*dns.answers, *dns.rebind]
+    urls = [f"http://{name}:{bird.port}/" for name in names]
+    reader = DirectReader(guarded_settings, resolver=dns.resolve)
+    trace, _ = await run_loop(QUESTION, urls, guarded_settings, reader=reader)
+    assert_all_blocked(trace, expected=len(names))
+    for name in dns.rebind:  # passed the first check, refused at connect time
+        assert dns.lookups.count(name) == 2
+        assert f"'tcp://{name}:{bird.port}'" in trace.failed[f"http://{name}:{bird.port}/"]
+    assert bird.connections == 0
+
+
+async def test_urls_the_model_makes_up_are_never_fetched(
+    guarded_settings: Settings, bird: Canary
+) -> None:
+    brain = Brain()
+    invented = loopback_urls(bird.port)[:3] + INTERNAL_URLS[3:5]
+    plan: dict[str, Any] = {"think": "Read the admin pages.", "action": "read", "urls": invented}
+    brain.script("planner", {"think": "Search.", "action": "search", "queries": ["x"]}, plan)
+    brain.direct_answer = f"See {invented[0]} and {invented[3]}."
+    trace, _ = await run_loop(QUESTION, ["https://evil.example/a"], guarded_settings, brain=brain)
+    assert not set(invented) & set(trace.read)
+    assert bird.connections == 0
