@@ -222,6 +222,16 @@ async def test_concurrency_is_bounded_per_provider() -> None:
     assert peak <= 4 and len(server.requests) == 10
 
 
+async def test_cache_is_scoped_by_endpoint() -> None:
+    cache = Cache(":memory:")
+    with serve(jina_reply) as first, serve(jina_reply) as second:
+        for server in (first, second):
+            cfg = settings(jina_api_key=KEY, jina_search_url=server.url)
+            await make_search_provider("jina", cfg, cache=cache).search("same query")
+    assert len(first.requests) == len(second.requests) == 1
+    cache.close()
+
+
 async def test_cached_search_over_explicit_cache() -> None:
     cache = Cache(":memory:")
     with serve(jina_reply) as server:

@@ -188,18 +188,35 @@ def open_cache(settings: Settings) -> Cache | None:
 class CachedSearch:
     """A :class:`SearchProvider` that answers repeated queries from a :class:`Cache`."""
 
-    def __init__(self, provider: SearchProvider, cache: Cache, *, ttl: float | None = None):
-        """Wrap ``provider``; cached answers report 0 tokens."""
+    def __init__(
+        self, provider: SearchProvider, cache: Cache, *, ttl: float | None = None, scope: str = ""
+    ):
+        """Wrap ``provider``; cached answers report 0 tokens.
+
+        Args:
+            provider: The provider to cache.
+            cache: Where answers are kept.
+            ttl: Seconds to keep answers; defaults to the cache's TTL.
+            scope: Distinguishes otherwise equal providers (e.g. their endpoint URL),
+                so two SearXNG instances never share answers.
+        """
         self.provider = provider
         self.cache = cache
         self.ttl = ttl
+        self.scope = scope
         self.name = provider.name
 
     async def search(
         self, query: str, *, num_results: int = 10, language: str | None = None
     ) -> SearchResponse:
         """Return cached results for the query, or search and cache them."""
-        args = {"provider": self.name, "query": query, "n": num_results, "lang": language}
+        args = {
+            "provider": self.name,
+            "scope": self.scope,
+            "query": query,
+            "n": num_results,
+            "lang": language,
+        }
         hit = await self.cache.get("search", args)
         if isinstance(hit, list):
             results = [

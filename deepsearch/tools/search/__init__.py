@@ -133,6 +133,17 @@ def _build(name: str, settings: Settings) -> SearchProvider:
     )
 
 
+def _endpoint(name: str, settings: Settings) -> str:
+    endpoints = {
+        "jina": settings.jina_search_url,
+        "brave": settings.brave_url,
+        "serper": settings.serper_url,
+        "searxng": settings.searxng_url or "",
+        "arxiv": settings.arxiv_url,
+    }
+    return endpoints.get(name, "")
+
+
 def make_search_provider(
     name: str, settings: Settings, *, cache: Cache | None = None, use_cache: bool = True
 ) -> SearchProvider:
@@ -181,7 +192,7 @@ def make_search_provider(
     if use_cache:
         store = cache if cache is not None else open_cache(settings)
         if store is not None:
-            provider = CachedSearch(provider, store)
+            provider = CachedSearch(provider, store, scope=_endpoint(single, settings))
     return provider
 
 
