@@ -274,3 +274,15 @@ def test_usable_on_a_phone_screen(fake: FakeChat, page: Any) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     assert page.locator("#send").is_visible() and page.locator("#question").is_visible()
+
+
+def test_budget_meter_follows_structured_progress_while_running(fake: FakeChat, page: Any) -> None:
+    progress = {"kind": "query", "step": 2, "tokens_used": 12345, "budget_tokens": 100000}
+    fake.queue([chunk("<think>"), chunk("Searching: tower\n", progress=progress), Hold()])
+    ask(page, "How tall is the Eiffel Tower?")
+    assert fake.holding.wait(10)
+    page.wait_for_selector(".thinking summary:has-text('12,345 / 100,000 tokens')")
+    assert "step 2" in page.inner_text(".thinking summary")
+    assert page.get_attribute(".budget-meter", "value") == "12345"
+    page.click("#stop")
+    page.wait_for_selector(".turn-note.stopped")
