@@ -296,3 +296,19 @@ async def test_local_provider_broken_index(tmp_path: Path) -> None:
         await LocalSearch(bad).search("anything")
     with pytest.raises(ConfigurationError, match="deepsearch index"):
         LocalCorpusReader(Settings(_env_file=None, corpus=str(tmp_path)))  # type: ignore[call-arg]
+
+
+def test_any_text_is_a_safe_query(docs: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    db = tmp_path_factory.mktemp("fuzz") / "index.sqlite3"
+    index_corpus(docs, db)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(max_size=80))
+    def check(query: str) -> None:
+        assert isinstance(search_corpus(db, query, 3), list)
+        read_document(db, "corpus://" + query)
+
+    check()

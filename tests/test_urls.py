@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deepsearch.tools.base import BlockedURLError
 from deepsearch.tools.urls import (
@@ -260,3 +263,37 @@ async def test_guarded_client_allow_private_reaches_loopback() -> None:
         async with make_guarded_client(allow_private=True, timeout=5) as client:
             response = await client.get(f"{server.url}/redirect")
         assert response.status_code == 200
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(0, 2**32).map(str),
+            st.integers(0, 2**32).map(hex),
+            st.integers(0, 2**32).map(lambda n: "0" + oct(n)[2:]),
+            st.sampled_from(["", "0x", "08", "1e3", "256", "00"]),
+        ),
+        min_size=1,
+        max_size=5,
+    ).map(".".join)
+)
+def test_parse_ip_agrees_with_inet_aton(host: str) -> None:
+    """Whatever the C resolver would connect to, the guard sees the same address."""
+    try:
+        expected = ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        expected = None
+    parsed = parse_ip(host)
+    if expected is not None:
+        assert parsed == expected
+    elif parsed is not None:  # we may be stricter than inet_aton, never looser
+        assert isinstance(parsed, ipaddress.IPv4Address)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_normalize_and_hostname_never_raise(text: str) -> None:
+    normalize_url(text)
+    normalize_url("https://" + text)
+    hostname("http://" + text)
