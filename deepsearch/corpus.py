@@ -722,6 +722,14 @@ def read_document(db: str | Path | CorpusIndex, url: str) -> Document | None:
     return open_index(db).read(url)
 
 
+def _writable(folder: Path) -> bool:
+    # os.access alone says yes to root even for a read-only (r-x) folder: check the mode too.
+    try:
+        return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
+    except OSError:
+        return False
+
+
 def default_index_path(path: str | Path) -> Path:
     """Return where the index of a corpus folder (or file) lives by default.
 
@@ -732,7 +740,7 @@ def default_index_path(path: str | Path) -> Path:
     root = Path(path).expanduser().resolve()
     folder = root if root.is_dir() else root.parent
     inside = folder / INDEX_FILENAME
-    if inside.exists() or os.access(folder, os.W_OK):
+    if inside.exists() or _writable(folder):
         return inside
     digest = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
     return CACHE_DIR / f"{folder.name or 'root'}-{digest}.sqlite3"

@@ -312,3 +312,20 @@ def test_any_text_is_a_safe_query(docs: Path, tmp_path_factory: pytest.TempPathF
         read_document(db, "corpus://" + query)
 
     check()
+
+
+def test_read_only_folder_indexes_into_the_cache(
+    docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import deepsearch.corpus as corpus
+
+    monkeypatch.setattr(corpus, "CACHE_DIR", tmp_path / "cache")
+    docs.chmod(0o555)
+    try:
+        target = default_index_path(docs)
+        assert target.parent == tmp_path / "cache" and target.name.startswith("docs-")
+        report = index_command(docs, None)
+        assert report["db"] == str(target) and not (docs / INDEX_FILENAME).exists()
+        assert resolve_corpus_db(str(docs)) == target
+    finally:
+        docs.chmod(0o755)
