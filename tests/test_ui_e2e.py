@@ -10,7 +10,7 @@ from typing import Any
 
 from deepsearch.server.app import create_app
 from deepsearch.settings import NO_LLM_MESSAGE
-from tests.support.api_server import QUESTION, local_settings, server_settings
+from tests.support.api_server import PNG_BYTES, QUESTION, local_settings, server_settings
 from tests.support.brain import Brain
 from tests.support.browser import browser_page, chromium  # noqa: F401  (fixtures)
 from tests.support.gated_model import GatedChatModel
@@ -138,3 +138,24 @@ def test_missing_llm_configuration_is_explained(browser_page: Any) -> None:  # n
         wait_idle(browser_page)
         note = browser_page.inner_text(".turn-note.error")
         assert NO_LLM_MESSAGE[:40] in note
+
+
+def test_attached_text_file_and_image_reach_the_model(browser_page: Any) -> None:  # noqa: F811
+    brain = Brain()
+    model = GatedChatModel(brain=brain, hold_role="none")
+    note = b"Field notes: the Plimbo trophy went to Ada Grune in 1999."
+    with serve(ui_app(model)) as base:
+        open_chat(browser_page, base)
+        browser_page.set_input_files(
+            "#files",
+            [
+                {"name": "notes.txt", "mimeType": "text/plain", "buffer": note},
+                {"name": "dot.png", "mimeType": "image/png", "buffer": PNG_BYTES},
+            ],
+        )
+        browser_page.wait_for_selector(".attachment >> nth=1")
+        ask(browser_page, "Who won the Plimbo trophy?")
+        wait_idle(browser_page)
+        assert browser_page.locator(".turn-note.error").count() == 0
+    assert any("Ada Grune" in call.user for call in brain.calls)
+    assert model.images and model.images[0].startswith("data:image/png;base64,")

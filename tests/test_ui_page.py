@@ -286,3 +286,43 @@ def test_budget_meter_follows_structured_progress_while_running(fake: FakeChat, 
     assert page.get_attribute(".budget-meter", "value") == "12345"
     page.click("#stop")
     page.wait_for_selector(".turn-note.stopped")
+
+
+def test_controls_are_labelled_and_the_page_works_from_the_keyboard(
+    fake: FakeChat, page: Any
+) -> None:
+    labels = [
+        "Your question",
+        "Attach files",
+        "Reasoning effort",
+        "Token budget",
+        "Team size",
+        "Search provider",
+        "Prefer hosts",
+        "Never read hosts",
+        "Read only hosts",
+        "Always search first (no direct answer)",
+    ]
+    for label in labels:
+        assert page.get_by_label(label, exact=True).count() == 1, label
+    assert page.get_by_role("button", name="Send").count() == 1
+
+    fake.queue([chunk("<think>"), chunk("Step 1: searching\n"), Hold()], story())
+    page.focus("#question")
+    page.keyboard.type("How tall is the Eiffel Tower?")
+    page.keyboard.press("Enter")
+    assert fake.holding.wait(10)
+    page.wait_for_selector(".think-log[role='log'][aria-live='polite'] li")
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".turn-note.stopped")
+    assert fake.disconnected.wait(10)
+
+    page.focus("#question")
+    page.keyboard.type("Try again")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".turn.assistant.done >> nth=1")
+    marker = page.locator(".turn.assistant").nth(1).locator("button.footnote-marker")
+    marker.focus()
+    page.keyboard.press("Enter")
+    assert marker.get_attribute("aria-expanded") == "true"
+    assert QUOTE in page.locator(".turn.assistant").nth(1).locator(".citation-slot").inner_text()
