@@ -131,14 +131,14 @@ async def open_checkpointer(url: str) -> AsyncIterator[BaseCheckpointSaver[Any]]
         yield saver
 
 
-def thread_config(thread_id: str, **extra: Any) -> dict[str, Any]:
+def thread_config(thread_id: str, **extra: Any) -> RunnableConfig:
     """Return the run config that binds a run to ``thread_id`` on a checkpointer."""
     return {"configurable": {"thread_id": thread_id, **extra}}
 
 
 async def pending_nodes(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str) -> list[str]:
     """Return the nodes a thread would run next (empty when it finished or never started)."""
-    snapshot = await graph.aget_state(thread_config(thread_id))  # type: ignore[arg-type]
+    snapshot = await graph.aget_state(thread_config(thread_id))
     return list(snapshot.next)
 
 
