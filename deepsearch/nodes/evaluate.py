@@ -16,10 +16,11 @@ from pydantic import BaseModel, Field
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import NodeFn, diary_line, run_options, today
+from deepsearch.nodes.common import NodeFn, diary_line, run_options, today, untrusted
 from deepsearch.nodes.routing import next_step
 from deepsearch.progress import emit
 from deepsearch.prompts import evaluator
+from deepsearch.prompts.render import render_quotes
 from deepsearch.state import Answer, Evaluation, ResearchState
 from deepsearch.tools.toolbox import Toolbox
 
@@ -62,13 +63,6 @@ class Review(BaseModel):
     model_config = {"populate_by_name": True}
 
 
-def _render_refs(answer: Answer) -> str:
-    refs = answer["references"]
-    if not refs:
-        return "(none)"
-    return "\n".join(f'[^{i}] {r["url"]}: "{r["exactQuote"]}"' for i, r in enumerate(refs, 1))
-
-
 async def choose_checks(tools: Toolbox, question: str, spend: Spend) -> list[str]:
     """Pick the checks for a question: definitive, the needed optional ones, strict last."""
     result = await tools.llm.structured(
@@ -92,12 +86,13 @@ async def judge(
         question=question,
         checks=", ".join(basic),
         answer=answer["text"],
-        references=_render_refs(answer),
+        references=render_quotes(answer["references"]),
     )
     result = await tools.llm.structured(
         "evaluator",
         Judgement,
-        evaluator.JUDGE_SYSTEM.format(today=today()),
+        # Quotes are page text: the judges see them delimited and declared untrusted.
+        evaluator.JUDGE_SYSTEM.format(today=today()) + untrusted(),
         body,
         # An unusable verdict must not let an answer through: fail the first check.
         fallback=lambda: Judgement(
@@ -122,7 +117,7 @@ async def judge(
     review = await tools.llm.structured(
         "reviewer",
         Review,
-        evaluator.STRICT_SYSTEM,
+        evaluator.STRICT_SYSTEM + untrusted(),
         body.replace(f"Checks: {', '.join(basic)}\n", ""),
         fallback=lambda: Review.model_validate(
             {"pass": False, "analysis": "The review could not be completed."}
