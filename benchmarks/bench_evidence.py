@@ -164,8 +164,9 @@ async def ranking_recall(examples: list[Example]) -> dict[str, float]:
         order = [urls.index(c["url"]) for c in ranked]
         docs = [f"{t} {' '.join(s)}" for t, s in ex.paragraphs]
         retriever = bm25s.BM25()
-        retriever.index(bm25s.tokenize(docs, stopwords="en", show_progress=False),
-                        show_progress=False)
+        retriever.index(
+            bm25s.tokenize(docs, stopwords="en", show_progress=False), show_progress=False
+        )
         ids, _ = retriever.retrieve(
             bm25s.tokenize([ex.question], stopwords="en", show_progress=False),
             k=len(docs),

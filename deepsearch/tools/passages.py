@@ -8,23 +8,31 @@ windows, in document order, so any page costs a bounded number of tokens.
 from __future__ import annotations
 
 import asyncio
+import bisect
+import heapq
 import re
 from dataclasses import dataclass
 
 from deepsearch.tools.base import Relevance
-from deepsearch.tools.embeddings.local import lexical_scores
+from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores, name_terms
 
 CHARS_PER_TOKEN = 4
 # Tuned on the HotpotQA/MuSiQue train splits (benchmarks/bench_evidence.py).
-CHUNK_CHARS = 400  # target chunk size
+CHUNK_CHARS = 150  # target chunk size (about a sentence)
 NEIGHBOURS_BEFORE = 1  # chunks kept before a chosen chunk
 NEIGHBOURS_AFTER = 1  # chunks kept after a chosen chunk
+CORE_SHARE = 0.9  # share of the budget spent on the best chunks before their neighbours
+PRF_ROUNDS = 2  # rounds of pseudo-relevance feedback
 LEAD_BONUS = 0.05  # a page's opening usually says what the page is about
 NEIGHBOUR_WEIGHT = 0.3  # a chunk next to a relevant chunk is a bit relevant too
+PRF_TOP = 3  # chunks whose names expand the question (multi-hop bridges)
+PRF_WEIGHT = 2.0  # weight of the expanded-question score
+REMOTE_WEIGHT = 1.0  # weight of a remote scorer's relevance next to lexical coverage
 MAX_REMOTE_CHUNKS = 64  # bound what a paid scorer sees per page (lexical prefilter)
 MAX_TEXT_CHARS = 2_000_000  # never split more than this much of a page
 _THREAD_CHARS = 100_000
 
+_HEADING_RE = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
 _BOUNDARY_RE = re.compile(r"[.!?。！？]+[\"'”’)\]]*(?=\s)|\n")
 
 
@@ -67,7 +75,7 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
         spans.append((start, end))
 
 
-def chunk_text(text: str, chunk_chars: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+def chunk_text(text: str, chunk_chars: int | None = None) -> list[tuple[int, int]]:
     """Group sentences into chunks of about ``chunk_chars`` characters.
 
     Chunks end at paragraph breaks once half full, and never split a sentence
@@ -75,11 +83,12 @@ def chunk_text(text: str, chunk_chars: int = CHUNK_CHARS) -> list[tuple[int, int
 
     Args:
         text: A page's text.
-        chunk_chars: Target chunk size in characters.
+        chunk_chars: Target chunk size in characters (default :data:`CHUNK_CHARS`).
 
     Returns:
         Chunk spans (start, end) in document order.
     """
+    chunk_chars = chunk_chars or CHUNK_CHARS
     chunks: list[tuple[int, int]] = []
     cur: tuple[int, int] | None = None
     for s, e in split_sentences(text):
@@ -124,13 +133,17 @@ async def select_passages(
 ) -> tuple[list[Passage], int]:
     """Keep the passages of ``text`` most relevant to ``question``, within ``max_tokens``.
 
-    Short pages are returned whole. Longer pages are chunked; each chosen chunk
-    brings its neighbours, and the windows come back merged, in document order.
+    Short pages are returned whole. Longer pages are chunked (about a sentence
+    each) and chosen greedily: each pick favours question terms that earlier
+    picks did not cover yet, and names found in the best chunks expand the
+    question (multi-hop bridges). Chosen chunks then bring their neighbours;
+    the windows come back merged, in document order.
 
     Args:
         question: What the reader is looking for.
         text: The page's text.
-        relevance: The scorer (lexical, reranker or embeddings).
+        relevance: The scorer; a remote one (reranker, embeddings) sees at most
+            :data:`MAX_REMOTE_CHUNKS` chunks, prefiltered lexically.
         max_tokens: Budget for all passages together (estimated at 4 characters a token).
 
     Returns:
@@ -144,80 +157,135 @@ async def select_passages(
         start = len(text) - len(text.lstrip())
         return [Passage(stripped, start, start + len(stripped), 1.0)], 0
     body = text[:MAX_TEXT_CHARS]
-    if len(body) > _THREAD_CHARS:
-        chunks = await asyncio.to_thread(chunk_text, body)
-    else:
-        chunks = chunk_text(body)
+    large = len(body) > _THREAD_CHARS
+    chunks = await asyncio.to_thread(chunk_text, body) if large else chunk_text(body)
     if not chunks:
         return [], 0
-    docs = [body[s:e] for s, e in chunks]
-    scores, tokens = await _score_chunks(question, docs, relevance)
-    chosen = _choose(chunks, _smooth(scores), budget)
+    docs = headed_chunks(body, chunks)
+    remote: list[float] | None = None
+    tokens = 0
+    if relevance.name != "local":
+        remote, tokens = await _remote_scores(question, docs, relevance)
+    if large:
+        chosen, scores = await asyncio.to_thread(plan, question, chunks, docs, remote, budget)
+    else:
+        chosen, scores = plan(question, chunks, docs, remote, budget)
     return _merge(text, chunks, chosen, scores), tokens
 
 
-async def _score_chunks(
+async def _remote_scores(
     question: str, docs: list[str], relevance: Relevance
-) -> tuple[list[float], int]:
-    if relevance.name == "local" or len(docs) <= MAX_REMOTE_CHUNKS:
-        try:
-            scores, tokens = await relevance.score(question, docs)
-        except Exception:  # a scorer must never lose the page: fall back to lexical
-            scores, tokens = await _lexical(question, docs), 0
-        if len(scores) != len(docs):
-            scores, tokens = await _lexical(question, docs), tokens
-        return [float(s) for s in scores], tokens
-    lexical = await _lexical(question, docs)
-    top = sorted(range(len(docs)), key=lambda i: -lexical[i])[:MAX_REMOTE_CHUNKS]
-    top.sort()
+) -> tuple[list[float] | None, int]:
+    """Score at most MAX_REMOTE_CHUNKS chunks remotely (the lexically best); None on failure."""
+    if len(docs) <= MAX_REMOTE_CHUNKS:
+        picked = list(range(len(docs)))
+    else:
+        lexical = await asyncio.to_thread(lexical_scores, question, docs)
+        picked = sorted(sorted(range(len(docs)), key=lambda i: -lexical[i])[:MAX_REMOTE_CHUNKS])
     try:
-        remote, tokens = await relevance.score(question, [docs[i] for i in top])
-    except Exception:
-        return lexical, 0
-    if len(remote) != len(top):
-        return lexical, tokens
-    scores = [0.5 * s for s in lexical]
-    for i, s in zip(top, remote, strict=True):
-        scores[i] = 0.5 + 0.5 * float(s)
+        remote, tokens = await relevance.score(question, [docs[i] for i in picked])
+    except Exception:  # a scorer must never lose the page: lexical scoring alone
+        return None, 0
+    if len(remote) != len(picked):
+        return None, tokens
+    scores = [0.0] * len(docs)
+    for i, value in zip(picked, remote, strict=True):
+        scores[i] = min(max(float(value), 0.0), 1.0)
     return scores, tokens
 
 
-async def _lexical(question: str, docs: list[str]) -> list[float]:
-    if sum(len(d) for d in docs) > _THREAD_CHARS:
-        return await asyncio.to_thread(lexical_scores, question, docs)
-    return lexical_scores(question, docs)
+def headed_chunks(text: str, chunks: list[tuple[int, int]]) -> list[str]:
+    """Return each chunk's text prefixed with the markdown heading it sits under.
+
+    A chunk deep inside a section is about that section's subject even when it
+    never names it; the heading lets the scorer see that.
+
+    Args:
+        text: The page text.
+        chunks: Chunk spans.
+
+    Returns:
+        One scoring text per chunk.
+    """
+    headings = [(m.start(), m.group(1)) for m in _HEADING_RE.finditer(text)]
+    starts = [h[0] for h in headings]
+    docs = []
+    for s, e in chunks:
+        k = bisect.bisect_right(starts, s) - 1
+        chunk = text[s:e]
+        if k >= 0 and not chunk.startswith("#"):
+            docs.append(f"{headings[k][1]}\n{chunk}")
+        else:
+            docs.append(chunk)
+    return docs
 
 
-def _smooth(scores: list[float]) -> list[float]:
-    out = []
-    for i, s in enumerate(scores):
-        prev = scores[i - 1] if i > 0 else 0.0
-        nxt = scores[i + 1] if i + 1 < len(scores) else 0.0
-        out.append(s + NEIGHBOUR_WEIGHT * max(prev, nxt) + (LEAD_BONUS if i == 0 else 0.0))
-    return out
+def plan(
+    question: str,
+    chunks: list[tuple[int, int]],
+    docs: list[str],
+    remote: list[float] | None,
+    budget: int,
+) -> tuple[set[int], list[float]]:
+    """Choose the chunks to keep (CPU bound; run in a thread for big pages).
 
+    Args:
+        question: The question.
+        chunks: Chunk spans.
+        docs: Scoring texts of the chunks (with headings).
+        remote: Remote relevance per chunk, or None for lexical scoring alone.
+        budget: Characters to fill at most.
 
-def _choose(chunks: list[tuple[int, int]], scores: list[float], budget: int) -> set[int]:
-    chosen: set[int] = set()
+    Returns:
+        The chosen chunk indexes, and each chunk's relevance score.
+    """
+    index = LexicalIndex(docs)
+    terms = index.query_terms(question)
+    scores = index.scores_for(terms)
+    if remote is not None:
+        scores = [s + REMOTE_WEIGHT * r for s, r in zip(scores, remote, strict=True)]
+    asked = set(terms)
+    for _ in range(PRF_ROUNDS):
+        names = name_terms([docs[i] for i in _top(scores, PRF_TOP)], asked)
+        if not names:
+            break
+        asked.update(names)
+        extra = index.scores_for(names)
+        scores = [s + PRF_WEIGHT * x for s, x in zip(scores, extra, strict=True)]
+    n = len(scores)
+    values = [
+        scores[i]
+        + NEIGHBOUR_WEIGHT * max(scores[i - 1] if i else 0.0, scores[i + 1] if i + 1 < n else 0.0)
+        + (LEAD_BONUS if i == 0 else 0.0)
+        for i in range(n)
+    ]
+    picks: list[int] = []
     used = 0
-    order = sorted(range(len(chunks)), key=lambda i: (-scores[i], i))
-    for i in order:
-        if scores[i] <= 0.0 and chosen:
+    core_limit = int(budget * CORE_SHARE)
+    for i in sorted(range(n), key=lambda i: (-values[i], i)):
+        if values[i] <= 0.0 or used >= core_limit:
             break
-        window = range(max(i - NEIGHBOURS_BEFORE, 0), min(i + NEIGHBOURS_AFTER + 1, len(chunks)))
-        new = [j for j in window if j not in chosen]
-        cost = sum(_cost(chunks, j) for j in new)
-        if new and used + cost <= budget:
-            chosen.update(new)
-            used += cost
-        elif i not in chosen:
-            cost = _cost(chunks, i)
-            if used + cost <= budget:
-                chosen.add(i)
-                used += cost
-        if used >= budget:
-            break
-    return chosen
+        if used + _cost(chunks, i) <= core_limit:
+            picks.append(i)
+            used += _cost(chunks, i)
+    chosen = set(picks)
+    for i in picks:  # then context: the neighbours of the best chunks first
+        for j in range(i - NEIGHBOURS_BEFORE, i + NEIGHBOURS_AFTER + 1):
+            if 0 <= j < n and j not in chosen and used + _cost(chunks, j) <= budget:
+                chosen.add(j)
+                used += _cost(chunks, j)
+    if not chosen:  # nothing matched at all: the page's opening
+        for j in range(n):
+            if used + _cost(chunks, j) > budget:
+                break
+            chosen.add(j)
+            used += _cost(chunks, j)
+    return chosen, scores
+
+
+def _top(scores: list[float], k: int) -> list[int]:
+    best = heapq.nlargest(k, range(len(scores)), key=scores.__getitem__)
+    return [i for i in best if scores[i] > 0]
 
 
 def _cost(chunks: list[tuple[int, int]], j: int) -> int:

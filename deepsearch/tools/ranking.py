@@ -7,6 +7,7 @@ not a step late), freshness and the hostname controls.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -16,12 +17,14 @@ from urllib.parse import urlsplit
 
 from deepsearch.state import Candidate
 from deepsearch.tools.base import Relevance
-from deepsearch.tools.embeddings.local import lexical_scores, tokenize
+from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores, name_terms, tokenize
 from deepsearch.tools.urls import hostname, normalize_url
 
 # Feature weights, tuned on the HotpotQA/MuSiQue train splits (benchmarks/bench_evidence.py).
 W_RELEVANCE = 0.55
 W_TITLE = 0.2
+W_FEEDBACK = 0.9  # relevance to names found in the best results (multi-hop bridges)
+FEEDBACK_TOP = 1
 W_HITS = 0.1
 W_HOST = 0.05
 W_PATH = 0.03
@@ -29,7 +32,7 @@ W_FRESH = 0.07
 BOOST = 0.5
 WEAK_FACTOR = 0.7  # links found in pages are weaker evidence than search hits
 MAX_REMOTE_DOCS = 64  # bound what a paid scorer sees per ranking
-MAX_DOC_CHARS = 1000
+MAX_DOC_CHARS = 2000
 
 _YEAR_RE = re.compile(r"\b(19|20)\d{2}\b")
 _AGO_RE = re.compile(r"(\d+)\s*(minute|hour|day|week|month|year)s?\s+ago", re.I)
@@ -177,13 +180,16 @@ async def rank_candidates(
     q_tokens = set(tokenize(question))
     docs = [_doc(c) for _, c, _ in pool]
     rel, tokens = await _relevance(question, docs, relevance)
+    title = [_title_match(q_tokens, c.get("title") or "") for _, c, _ in pool]
+    base = [W_RELEVANCE * r + W_TITLE * t for r, t in zip(rel, title, strict=True)]
+    bridge = _feedback(q_tokens, docs, base)
 
     scored: list[tuple[float, int, str, Candidate, str]] = []
     for i, (url, cand, host) in enumerate(pool):
         hits = max(int(cand.get("hits") or 1), 1)
         score = (
-            W_RELEVANCE * rel[i]
-            + W_TITLE * _title_match(q_tokens, cand.get("title") or "")
+            base[i]
+            + W_FEEDBACK * bridge[i]
             + W_HITS * (math.log1p(hits) / math.log1p(max_hits))
             + W_HOST * (host_freq[host] - 1) / max(max_host - 1, 1)
             + W_PATH * (path_freq[_path_key(url)] - 1) / max(max_path - 1, 1)
@@ -209,6 +215,21 @@ async def rank_candidates(
         if len(ranked) >= limit:
             break
     return ranked, tokens
+
+
+def _feedback(q_tokens: set[str], docs: list[str], base: list[float]) -> list[float]:
+    """Score documents against the names in the best ones (pseudo-relevance feedback).
+
+    A multi-hop question names one entity; the page about the next hop is named
+    in the snippets of the best results, not in the question.
+    """
+    if W_FEEDBACK <= 0 or not docs:
+        return [0.0] * len(docs)
+    top = heapq.nlargest(FEEDBACK_TOP, range(len(docs)), key=base.__getitem__)
+    names = name_terms([docs[i] for i in top if base[i] > 0], q_tokens)
+    if not names:
+        return [0.0] * len(docs)
+    return LexicalIndex(docs).scores_for(names)
 
 
 def _doc(cand: Candidate) -> str:

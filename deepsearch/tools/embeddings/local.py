@@ -27,6 +27,7 @@ _STOPWORDS_TEXT = """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 _TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
+_NAME_RE = re.compile(r"\b[A-Z0-9][\w'’-]*(?:\s+(?:of|the|de|von|van|and|&)?\s*[A-Z0-9][\w'’-]*)*")
 
 # BM25 parameters and the IDF floor, tuned on the HotpotQA/MuSiQue train splits
 # (see benchmarks/bench_evidence.py).
@@ -113,6 +114,65 @@ def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
     return out
 
 
+class LexicalIndex:
+    """Token statistics of a set of documents, for BM25-style scoring of many queries.
+
+    Build it once per page (or candidate list) and score the question, and the
+    expansions of the question, without tokenizing the documents again.
+    """
+
+    def __init__(self, docs: Sequence[str], *, keep_stopwords: bool = False) -> None:
+        """Tokenize ``docs`` (stopwords dropped unless ``keep_stopwords``)."""
+        self.keep_stopwords = keep_stopwords
+        self.tfs: list[Counter[str]] = [
+            Counter(tokenize(d, keep_stopwords=keep_stopwords)) if d else Counter() for d in docs
+        ]
+        self.lengths = [sum(tf.values()) for tf in self.tfs]
+        self.df: Counter[str] = Counter()
+        for tf in self.tfs:
+            self.df.update(tf.keys())
+        self.n = len(self.tfs)
+        self.avgdl = max(sum(self.lengths) / self.n, 1.0) if self.n else 1.0
+
+    def query_terms(self, query: str) -> Counter[str]:
+        """Return the query's terms as this index tokenizes them."""
+        return Counter(tokenize(query, keep_stopwords=self.keep_stopwords))
+
+    def idf(self, term: str) -> float:
+        """Return the smoothed inverse document frequency of ``term`` (floored above 0)."""
+        df = self.df.get(term, 0)
+        return max(math.log(1.0 + (self.n - df + 0.5) / (df + 0.5)), 0.0) + IDF_FLOOR
+
+    def contributions(self, terms: Counter[str]) -> tuple[list[dict[str, float]], float]:
+        """Return each document's per-term BM25 contributions, and the largest possible total.
+
+        Args:
+            terms: Query terms with their counts.
+
+        Returns:
+            One ``{term: contribution}`` per document (matching terms only), and the
+            normaliser: the score of a document holding every term often enough.
+        """
+        weights = {t: self.idf(t) * min(c, 2) for t, c in terms.items()}
+        total = sum(weights.values())
+        out: list[dict[str, float]] = []
+        for tf, length in zip(self.tfs, self.lengths, strict=True):
+            norm = K1 * (1.0 - B + B * length / self.avgdl)
+            out.append({t: w * tf[t] / (tf[t] + norm) for t, w in weights.items() if tf.get(t)})
+        return out, total
+
+    def scores(self, query: str) -> list[float]:
+        """Return one normalised score in [0, 1] per document for ``query``."""
+        return self.scores_for(self.query_terms(query))
+
+    def scores_for(self, terms: Counter[str]) -> list[float]:
+        """Return one normalised score in [0, 1] per document for already tokenized terms."""
+        if not terms or not self.n:
+            return [0.0] * self.n
+        contributions, total = self.contributions(terms)
+        return [min(max(sum(c.values()) / total, 0.0), 1.0) for c in contributions]
+
+
 def lexical_scores(query: str, docs: Sequence[str]) -> list[float]:
     """Score each document against ``query`` with a normalised BM25 (sync, model-free).
 
@@ -129,40 +189,31 @@ def lexical_scores(query: str, docs: Sequence[str]) -> list[float]:
     """
     if not docs:
         return []
-    q_terms = Counter(tokenize(query))
-    keep = not q_terms  # a stopword-only query ("The The") still deserves an answer
-    if keep:
-        q_terms = Counter(tokenize(query, keep_stopwords=True))
-    if not q_terms:
-        return [0.0] * len(docs)
-    doc_tfs: list[Counter[str]] = []
-    lengths: list[int] = []
-    df: Counter[str] = Counter()
-    for doc in docs:
-        toks = [t for t in tokenize(doc, keep_stopwords=keep) if t in q_terms] if doc else []
-        # Length counts every token; only query terms need counting.
-        length = len(_TOKEN_RE.findall(doc)) if doc else 0
-        tf = Counter(toks)
-        doc_tfs.append(tf)
-        lengths.append(length)
-        df.update(tf.keys())
-    n = len(docs)
-    avgdl = max(sum(lengths) / n, 1.0)
-    idf = {
-        t: max(math.log(1.0 + (n - df[t] + 0.5) / (df[t] + 0.5)), 0.0) + IDF_FLOOR for t in q_terms
-    }
-    total = sum(idf[t] * min(c, 2) for t, c in q_terms.items())
-    scores: list[float] = []
-    for tf, length in zip(doc_tfs, lengths, strict=True):
-        if not tf:
-            scores.append(0.0)
-            continue
-        norm = K1 * (1.0 - B + B * length / avgdl)
-        s = 0.0
-        for t, f in tf.items():
-            s += idf[t] * min(q_terms[t], 2) * (f * (K1 + 1.0) / (f + norm)) / (K1 + 1.0)
-        scores.append(min(max(s / total, 0.0), 1.0))
-    return scores
+    # A stopword-only query ("The The") still deserves an answer.
+    keep = not tokenize(query)
+    return LexicalIndex(docs, keep_stopwords=keep).scores(query)
+
+
+def name_terms(texts: Sequence[str], exclude: set[str]) -> Counter[str]:
+    """Return the terms of the capitalised names and numbers in ``texts``, minus ``exclude``.
+
+    Used for pseudo-relevance feedback: the best passages for a multi-hop
+    question name the bridge entity that the next passage is about.
+
+    Args:
+        texts: Texts to take names from (the best-scoring documents).
+        exclude: Terms to leave out (those of the question).
+
+    Returns:
+        Each new term once.
+    """
+    found: Counter[str] = Counter()
+    for text in texts:
+        for m in _NAME_RE.finditer(text):
+            for term in tokenize(m.group(0)):
+                if term not in exclude:
+                    found[term] = 1
+    return found
 
 
 def similarity(a: str, b: str) -> float:
