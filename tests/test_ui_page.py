@@ -326,3 +326,74 @@ def test_controls_are_labelled_and_the_page_works_from_the_keyboard(
     page.keyboard.press("Enter")
     assert marker.get_attribute("aria-expanded") == "true"
     assert QUOTE in page.locator(".turn.assistant").nth(1).locator(".citation-slot").inner_text()
+
+
+def test_think_splitter_handles_tags_split_at_any_point(page: Any) -> None:
+    stream = "<think>Step 1: search\nReading https://a.example/x\n</think>\n\nThe answer [^1]."
+    results = page.evaluate(
+        """async (stream) => {
+            const { ThinkSplitter } = await import("/ui/static/sse.js");
+            const out = [];
+            for (let i = 0; i <= stream.length; i++) {
+                for (let j = i; j <= stream.length; j++) {
+                    const splitter = new ThinkSplitter();
+                    let think = "", answer = "";
+                    for (const part of [stream.slice(0, i), stream.slice(i, j), stream.slice(j)]) {
+                        const got = splitter.push(part);
+                        think += got.think; answer += got.answer;
+                    }
+                    const rest = splitter.flush();
+                    out.push([think + rest.think, answer + rest.answer]);
+                }
+            }
+            return out;
+        }""",
+        stream,
+    )
+    expected = ["Step 1: search\nReading https://a.example/x\n", "The answer [^1]."]
+    assert len(results) > 1000
+    assert all(result == expected for result in results)
+
+
+XSS_PAYLOADS = [
+    '<svg onload="window.pwned=1"></svg>',
+    '<iframe srcdoc="<script>parent.pwned=2</script>"></iframe>',
+    "[x](javascript:window.pwned=3)",
+    "[y](data:text/html,<script>window.pwned=4</script>)",
+    '<a href=" jAvAsCrIpT:window.pwned=5">z</a>',
+    '<details open ontoggle="window.pwned=6">d</details>',
+    '<math><mi xlink:href="javascript:window.pwned=7">m</mi></math>',
+    '<form action="javascript:window.pwned=8"><button>go</button></form>',
+    '<img src=x onerror="window.pwned=9">',
+    "`<script>window.pwned=10</script>` and [^1]",
+    '<p style="background:url(javascript:window.pwned=11)">s</p>',
+]
+
+
+def test_rendered_markdown_keeps_no_script_handler_or_unsafe_link(page: Any) -> None:
+    report = page.evaluate(
+        """async (payloads) => {
+            const { renderAnswer } = await import("/ui/static/render.js");
+            const box = document.createElement("div");
+            document.body.append(box);
+            renderAnswer(box, payloads.join("\\n\\n"), [], () => {});
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            const all = [...box.querySelectorAll("*")];
+            return {
+                handlers: all.flatMap((e) => [...e.attributes].map((a) => a.name))
+                    .filter((name) => name.startsWith("on") || name === "style"
+                        || name === "srcdoc" || name.includes("href") && name !== "href"),
+                tags: all.map((e) => e.tagName.toLowerCase()),
+                hrefs: [...box.querySelectorAll("[href]")].map((e) => e.getAttribute("href")),
+                code: [...box.querySelectorAll("code")].map((e) => e.textContent),
+                buttons: [...box.querySelectorAll("button")].map((e) => e.className),
+            };
+        }""",
+        XSS_PAYLOADS,
+    )
+    assert report["handlers"] == []
+    assert not {"script", "iframe", "form", "img", "input"} & set(report["tags"])
+    assert report["buttons"] == ["footnote-marker"]  # only our own [^1] marker
+    assert all(href.startswith(("http://", "https://")) for href in report["hrefs"])
+    assert report["code"] == ["<script>window.pwned=10</script>"]
+    assert page.evaluate("window.pwned") is None
