@@ -28,6 +28,9 @@ ACCEPT = "text/html,application/xhtml+xml,text/plain;q=0.9,application/pdf;q=0.8
 MAX_LINKS = 200
 MAX_PDF_PAGES = 300
 MAX_TEXT_CHARS = 2_000_000
+MAX_HTML_CHARS = 5_000_000
+FAST_HTML_CHARS = 500_000  # above this, skip trafilatura's slower fallback extractors
+METADATA_HTML_CHARS = 200_000
 _BINARY_PREFIXES = ("image/", "audio/", "video/", "font/", "model/")
 _BINARY_TYPES = {
     "application/zip",
@@ -89,10 +92,14 @@ class DirectReader:
             raise ProviderError(
                 self.name, f"{url}: no complete answer within {self.timeout:g} s", retryable=True
             ) from None
-        except httpx.HTTPError as exc:
+        except ProviderError:
+            raise
+        except (httpx.HTTPError, httpx.StreamError, OSError) as exc:
             raise ProviderError(
                 self.name, f"{url}: {type(exc).__name__}: {exc}", retryable=True
             ) from None
+        except Exception as exc:  # odd URLs and protocol surprises must not crash a run
+            raise ProviderError(self.name, f"{url}: {type(exc).__name__}: {exc}") from None
         kind = sniff_kind(content_type, body)
         if kind == "pdf":
             page = await asyncio.to_thread(extract_pdf, body, final_url)
@@ -280,7 +287,7 @@ def extract_html(html: str, url: str) -> Page:
     import trafilatura
     from lxml import html as lxml_html
 
-    html = html[: MAX_TEXT_CHARS * 2]
+    html = html[:MAX_HTML_CHARS]
     text = ""
     title = ""
     date: str | None = None
@@ -293,11 +300,14 @@ def extract_html(html: str, url: str) -> Page:
                 include_tables=True,
                 include_links=False,
                 favor_recall=True,
+                fast=len(html) > FAST_HTML_CHARS,
                 with_metadata=False,
             )
             or ""
         )
-        meta = trafilatura.extract_metadata(html, default_url=url)
+        # Title and date live in the head and the top of the page; scanning a
+        # huge page for dates costs seconds.
+        meta = trafilatura.extract_metadata(html[:METADATA_HTML_CHARS], default_url=url)
         if meta is not None:
             title, date = meta.title or "", meta.date or None
     except Exception:  # trafilatura can choke on odd markup: fall back to plain text

@@ -68,7 +68,9 @@ class JinaReader:
                 max_bytes=self.max_bytes,
                 headers=self.headers,
             )
-        except httpx.HTTPError as exc:
+        except ProviderError:
+            raise
+        except Exception as exc:  # odd URLs and protocol surprises must not crash a run
             raise ProviderError(self.name, f"{url}: {type(exc).__name__}", retryable=True) from None
         finally:
             if own:
