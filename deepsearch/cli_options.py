@@ -40,8 +40,22 @@ NoDirectOpt = Annotated[
 BoostOpt = Annotated[list[str] | None, typer.Option("--boost-host", help="Prefer this host.")]
 BadOpt = Annotated[list[str] | None, typer.Option("--bad-host", help="Never read this host.")]
 OnlyOpt = Annotated[list[str] | None, typer.Option("--only-host", help="Read only this host.")]
+
+
+class Provider(StrEnum):
+    """Search providers a run may choose (see ``DEEPSEARCH_SEARCH_PROVIDER``)."""
+
+    jina = "jina"
+    brave = "brave"
+    serper = "serper"
+    duckduckgo = "duckduckgo"
+    searxng = "searxng"
+    arxiv = "arxiv"
+    local = "local"
+
+
 ProviderOpt = Annotated[
-    str | None, typer.Option("--provider", help="Search provider for this run.")
+    Provider | None, typer.Option("--provider", help="Search provider for this run.")
 ]
 SearchLangOpt = Annotated[
     str | None, typer.Option("--search-language", help="Language code of search queries.")
@@ -58,7 +72,7 @@ def make_context(
     boost: list[str] | None,
     bad: list[str] | None,
     only: list[str] | None,
-    provider: str | None,
+    provider: Provider | str | None,
     search_language: str | None,
     language: str | None,
 ) -> Context:
@@ -74,7 +88,7 @@ def make_context(
         boost_hostnames=list(boost or []),
         bad_hostnames=list(bad or []),
         only_hostnames=list(only or []),
-        search_provider=provider,
+        search_provider=str(provider) if provider else None,
         search_language_code=search_language,
         language_code=language,
     )

@@ -150,6 +150,7 @@ def test_without_an_llm_the_command_says_how_to_configure_one(tmp_path: Path) ->
         ["ask", QUESTION, "--effort", "extreme"],
         ["ask", QUESTION, "--budget", "0"],
         ["ask", QUESTION, "--team-size", "0"],
+        ["ask", QUESTION, "--provider", "altavista"],
         ["eval", "missing.jsonl"],
         ["no-such-command"],
     ],
@@ -157,6 +158,14 @@ def test_without_an_llm_the_command_says_how_to_configure_one(tmp_path: Path) ->
 def test_usage_errors_exit_with_2(tmp_path: Path, args: list[str]) -> None:
     env = base_env(tmp_path, OPENAI_API_KEY="sk-test")
     assert run_cli(args, env, tmp_path).returncode == 2
+
+
+def test_a_provider_without_its_key_exits_with_3_and_names_the_key(
+    tmp_path: Path, web_env: dict[str, str]
+) -> None:
+    proc = run_cli(["ask", QUESTION, "--provider", "brave", "-q"], web_env, tmp_path)
+    assert proc.returncode == 3
+    assert "BRAVE_API_KEY" in proc.stderr
 
 
 def test_an_unreachable_llm_fails_the_run_with_1(tmp_path: Path, testweb: TestWeb) -> None:
