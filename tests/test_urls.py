@@ -64,6 +64,9 @@ def test_hostname() -> None:
     assert hostname("https://Example.COM./a") == "example.com"
     assert hostname("not a url") == ""
     assert hostname("http://[::1]:8080/") == "::1"
+    # corpus documents have no hosts: each document counts as its own
+    assert hostname("corpus://hotpotqa/Lilu_(mythology)#2") == "corpus://hotpotqa/Lilu_(mythology)"
+    assert hostname("corpus://hotpotqa/A") != hostname("corpus://hotpotqa/B")
 
 
 @pytest.mark.parametrize(

@@ -93,14 +93,22 @@ def normalize_url(url: str) -> str:
 def hostname(url: str) -> str:
     """Return the lowercase host of ``url`` without a trailing dot (``""`` if none).
 
+    Local corpus documents (``corpus://...``) have no hosts: their document path
+    stands in for the host, so per-host limits and host diversity apply per
+    document rather than lumping a whole corpus under one "host".
+
     Args:
         url: Any URL string.
 
     Returns:
-        The hostname, e.g. ``"example.com"`` for ``"https://Example.com./a"``.
+        The hostname, e.g. ``"example.com"`` for ``"https://Example.com./a"``, or
+        ``"corpus://hotpotqa/Lilu"`` for ``"corpus://hotpotqa/Lilu#2"``.
     """
+    url = url.strip()
+    if url[:9].lower() == "corpus://":
+        return url.split("#", 1)[0]
     try:
-        return (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+        return (urlsplit(url).hostname or "").rstrip(".").lower()
     except ValueError:
         return ""
 
