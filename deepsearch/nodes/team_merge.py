@@ -41,6 +41,7 @@ MIN_MERGE_TOKENS = 1_500
 CHARS_PER_TOKEN = 4
 # Share of the tokens left that the merge prompt may fill (the rest is for the reply).
 PROMPT_SHARE = 0.6
+MAX_PROMPT_CHARS = 60_000
 _FINDING_TAG = re.compile(r"</?\s*finding[^>]*>", re.IGNORECASE)
 
 
@@ -176,7 +177,7 @@ def make_team_merge(tools: Toolbox) -> NodeFn:
         system = team.MERGER_SYSTEM.format(
             language=language_rule(ctx.language_code), untrusted=untrusted()
         )
-        room = int(left * PROMPT_SHARE * CHARS_PER_TOKEN) - len(system)
+        room = min(MAX_PROMPT_CHARS, int(left * PROMPT_SHARE * CHARS_PER_TOKEN)) - len(system)
         findings = render_findings(reports, ids, room // 2)
         missing = missing_parts(state.get("reports", []))
         user = team.MERGER_USER.format(
