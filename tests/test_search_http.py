@@ -169,3 +169,16 @@ async def test_min_interval_spaces_requests() -> None:
     await asyncio.gather(*(job() for _ in range(3)))
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(gap >= 0.09 for gap in gaps)
+
+
+async def test_compressed_bodies_are_decoded_once() -> None:
+    import gzip
+    import json
+
+    payload = gzip.compress(json.dumps({"web": {"results": []}}).encode())
+    reply = Reply(200, payload, {"Content-Encoding": "gzip", "Content-Type": "application/json"})
+    with serve(lambda r: reply) as server:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await request_with_retries(client, "GET", server.url, provider="p")
+    assert response.json() == {"web": {"results": []}}
+    assert "content-encoding" not in response.headers

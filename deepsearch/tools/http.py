@@ -219,9 +219,12 @@ async def request_with_retries(
         else:
             status = response.status_code
             if 200 <= status < 300:
+                headers = httpx.Headers(response.headers)
+                for name in ("content-encoding", "content-length", "transfer-encoding"):
+                    headers.pop(name, None)  # the body is already decoded
                 return httpx.Response(
                     status,
-                    headers=response.headers,
+                    headers=headers,
                     content=body,
                     request=request,
                     extensions={"http_version": response.http_version.encode()},
