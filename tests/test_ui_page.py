@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from deepsearch.server.ui import STATIC_DIR, asset_path
 from tests.support.browser import browser_page, chromium  # noqa: F401  (fixtures)
 from tests.support.fake_chat import FakeChat, Hold, HttpError, chunk, citation, final_chunk
 from tests.support.servers import serve
@@ -83,6 +84,8 @@ def wait_idle(page: Any) -> None:
 
 
 def test_page_is_served_with_a_strict_policy(base_url: str) -> None:
+    assert asset_path("../ui.py") is None and asset_path("/etc/passwd") is None
+    assert asset_path("app.js") == STATIC_DIR.resolve() / "app.js"
     with httpx.Client(base_url=base_url) as client:
         root = client.get("/", follow_redirects=False)
         assert root.status_code in (302, 307) and root.headers["location"] == "/ui"
