@@ -203,3 +203,31 @@ def test_dev_server_made_no_outbound_calls(stack: Stack) -> None:
     log = Path(stack.dev.log_path).read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
     assert "BlockingError" not in log
+
+
+def test_every_module_langgraph_json_names_imports_without_keys(tmp_path: Path) -> None:
+    script = (
+        "import json, importlib.util, sys\n"
+        "config = json.load(open('langgraph.json'))\n"
+        "targets = [g['path'] if isinstance(g, dict) else g for g in config['graphs'].values()]\n"
+        "targets.append(config['http']['app'])\n"
+        "for target in targets:\n"
+        "    path, attr = target.split(':')\n"
+        "    spec = importlib.util.spec_from_file_location('m' + str(len(path)), path)\n"
+        "    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "    obj = getattr(module, attr)\n"
+        "    print(target, type(obj).__name__, getattr(obj, 'checkpointer', 'n/a'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=offline_env({"HOME": str(tmp_path)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.splitlines()
+    assert "./deepsearch/agent.py:graph CompiledStateGraph None" in lines
+    assert "./deepsearch/studio.py:research CompiledStateGraph None" in lines
+    assert any(line.startswith("./deepsearch/server/app.py:app FastAPI") for line in lines)

@@ -143,3 +143,41 @@ async def test_open_checkpointer_reads_sqlite_urls_and_paths(
             assert "Bartholdi" in state.values["answer"]["text"]
     assert (tmp_path / "a.sqlite3").stat().st_size > 0
     assert (tmp_path / "b.sqlite3").stat().st_size > 0
+
+
+async def test_the_default_team_graph_resumes_its_inner_loop_after_a_crash(
+    brain: Brain,
+    model: ScriptedChatModel,
+    memory_search: MemorySearch,
+    memory_reader: MemoryReader,
+    offline_settings: Settings,
+) -> None:
+    failures = {"left": 1}
+
+    def answerer_down_once(system: str, user: str) -> str:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("model endpoint reset the connection")
+        return brain._answerer(system, user)
+
+    brain.handlers["answerer"] = answerer_down_once
+    async with sqlite_checkpointer(":memory:") as saver:
+        graph = build_graph(
+            model=model,
+            search=memory_search,
+            reader=memory_reader,
+            settings=offline_settings,
+            checkpointer=saver,
+        )
+        with pytest.raises(LLMUnavailable):
+            async for _ in astream_run(QUESTION, graph=graph, config=thread_config("team")):
+                pass
+        assert await pending_nodes(graph, "team") == ["research"]
+        roles, queries = brain.roles(), list(memory_search.queries)
+
+        result = await aresume("team", graph=graph)
+
+    assert "Bartholdi" in result.answer
+    assert brain.roles()[len(roles) :][0] == "answerer", "the loop inside continued at its step"
+    assert brain.roles().count("planner") == roles.count("planner")
+    assert memory_search.queries == queries
