@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,7 +22,7 @@ from deepsearch.tools.urls import (
     normalize_url,
     parse_ip,
 )
-from tests.support_search.server import Recorded, Reply, serve
+from tests.support_search.server import LocalServer, Recorded, Reply, serve
 
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
@@ -300,3 +302,78 @@ def test_normalize_and_hostname_never_raise(text: str) -> None:
     normalize_url(text)
     normalize_url("https://" + text)
     hostname("http://" + text)
+
+
+def _tls_material(tmp: Path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """Return (server context for ``name``, client context trusting only the test CA)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "deepsearch test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp / "leaf.pem", tmp / "leaf.key"
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert_file, key_file)
+    client_ctx = ssl.create_default_context(
+        cadata=ca.public_bytes(serialization.Encoding.PEM).decode()
+    )
+    return server_ctx, client_ctx
+
+
+async def test_pinned_https_still_verifies_the_hostname(tmp_path: Path) -> None:
+    server_ctx, client_ctx = _tls_material(tmp_path, "public.test")
+    server = LocalServer(lambda r: Reply(200, f"tls to {r.headers.get('host')}"))
+    server._server.socket = server_ctx.wrap_socket(server._server.socket, server_side=True)
+    server.start()
+    try:
+        resolver = fake_dns({"public.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
+        async with make_guarded_client(
+            allow_private=False,
+            timeout=5,
+            resolver=resolver,
+            ip_policy=allow_test_loopback,
+            verify=client_ctx,
+        ) as client:
+            response = await client.get(f"https://public.test:{server.port}/")
+            assert response.text == f"tls to public.test:{server.port}"
+            # Same address, other name: the certificate does not match, so no connection.
+            with pytest.raises(httpx.ConnectError):
+                await client.get(f"https://other.test:{server.port}/")
+    finally:
+        server.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -387,7 +388,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         *,
         resolver: Resolver | None = None,
         ip_policy: IPPolicy | None = None,
-        verify: bool = True,
+        verify: ssl.SSLContext | bool = True,
         limits: httpx.Limits = _DEFAULT_LIMITS,
         http2: bool = False,
     ) -> None:
@@ -429,7 +430,8 @@ def make_guarded_client(
         ip_policy: Which resolved addresses to refuse; defaults to
             :func:`ip_block_reason` (an allow-list for internal hosts can go here).
         max_redirects: Redirect hops to follow at most.
-        **kw: Passed to ``httpx.AsyncClient`` (headers, ``follow_redirects``, ...).
+        **kw: Passed to ``httpx.AsyncClient`` (headers, ``follow_redirects``, ``verify``
+            (a bool or an ``ssl.SSLContext``), ...).
 
     Returns:
         The client; close it with ``await client.aclose()`` or ``async with``.
@@ -444,6 +446,9 @@ def make_guarded_client(
 
     hooks = dict(kw.pop("event_hooks", None) or {})
     hooks["request"] = [check_request, *hooks.get("request", [])]
-    kw.setdefault("transport", GuardedTransport(resolver=resolver, ip_policy=ip_policy))
+    verify = kw.pop("verify", True)
+    kw.setdefault(
+        "transport", GuardedTransport(resolver=resolver, ip_policy=ip_policy, verify=verify)
+    )
     kw.setdefault("trust_env", False)
     return httpx.AsyncClient(timeout=timeout, event_hooks=hooks, **kw)
