@@ -313,7 +313,7 @@ def _tls_material(tmp: Path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "deepsearch test CA")])
     ca = (
