@@ -1,4 +1,4 @@
-"""The chat page against a scripted endpoint: rendering, options, auth, errors, stop, safety.
+"""The chat page against a scripted endpoint: rendering, history, options, auth, errors, stop.
 
 These tests pin how the page reads the streaming wire format (SPEC §2), including edge
 cases the real server rarely produces; tests/test_ui_e2e.py runs it against the real server.
@@ -7,80 +7,23 @@ cases the real server rarely produces; tests/test_ui_e2e.py runs it against the 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from deepsearch.server.ui import STATIC_DIR, asset_path
 from tests.support.browser import browser_page, chromium  # noqa: F401  (fixtures)
-from tests.support.fake_chat import FakeChat, Hold, HttpError, chunk, citation, final_chunk
-from tests.support.servers import serve
-
-TOWER = "https://example.org/wiki/eiffel-tower"
-QUOTE = "The tower is 330 metres tall"
-ANSWER = (
-    "The Eiffel Tower is **330 metres** tall[^1].\n\n"
-    "| fact | value |\n|---|---|\n| height | 330 m |\n| opened | 1889 |\n\n"
-    "```python\nprint('<b>not bold</b>')\n```\n"
+from tests.support.fake_chat import FakeChat, Hold, HttpError, chunk
+from tests.support.ui_page import (  # noqa: F401  (fixtures)
+    QUOTE,
+    TOWER,
+    ask,
+    base_url_fixture,
+    fake_fixture,
+    page_fixture,
+    story,
+    wait_idle,
 )
-
-
-def story(answer: str = ANSWER, annotations: list[dict[str, Any]] | None = None) -> list[Any]:
-    """A complete run: think tags split across chunks, reasoning lines, answer, final chunk."""
-    return [
-        chunk("<thi", type_="think"),
-        chunk("nk>", type_="think"),
-        chunk("Step 1: searching for eiffel tower height\n", type_="think"),
-        chunk(f"Reading {TOWER}\n", type_="think"),
-        chunk("Verdict: the answer passed every check. 1,000 / 500,000 tokens\n", type_="think"),
-        chunk("</thi", type_="think"),
-        chunk("nk>\n\n", type_="think"),
-        chunk(answer[:7], type_="text"),
-        chunk(answer[7:], type_="text"),
-        final_chunk(
-            annotations
-            if annotations is not None
-            else [citation(TOWER, "Eiffel Tower", QUOTE, "2024-03-01")],
-            read=[TOWER],
-            visited=[TOWER, "https://example.org/blog/paris-travel"],
-        ),
-        "[DONE]",
-    ]
-
-
-@pytest.fixture
-def fake() -> FakeChat:
-    """The scripted endpoint's state."""
-    return FakeChat()
-
-
-@pytest.fixture
-def base_url(fake: FakeChat) -> Iterator[str]:
-    """The fake server's address."""
-    with serve(fake.app()) as base:
-        yield base
-
-
-@pytest.fixture
-def page(browser_page: Any, base_url: str) -> Any:  # noqa: F811
-    """The chat page, loaded and ready."""
-    browser_page.goto(base_url + "/")
-    browser_page.wait_for_selector("body.ready")
-    return browser_page
-
-
-def ask(page: Any, question: str) -> None:
-    """Type a question and send it with the Enter key."""
-    page.fill("#question", question)
-    page.press("#question", "Enter")
-
-
-def wait_idle(page: Any) -> None:
-    """Wait until the run has ended (the Stop button is hidden again)."""
-    page.wait_for_selector(".turn.assistant.done")
-    page.wait_for_selector("#stop", state="hidden")
 
 
 def test_page_is_served_with_a_strict_policy(base_url: str) -> None:
@@ -193,33 +136,6 @@ def test_options_and_attachments_are_sent(fake: FakeChat, page: Any) -> None:
     assert page.locator(".attachment").count() == 0
 
 
-HOSTILE = (
-    'Result: <img src="x" onerror="window.pwned=1"> <script>window.pwned=2</script> '
-    "[click](javascript:window.pwned=3) and ![pic](https://tracker.example/p.png)[^1]"
-)
-
-
-def test_hostile_answer_quote_title_and_url_do_not_execute(fake: FakeChat, page: Any) -> None:
-    evil = citation(
-        "javascript:window.pwned=4",
-        '<img src=x onerror="window.pwned=5">',
-        '<script>window.pwned=6</script><img src=x onerror="window.pwned=7">',
-    )
-    fake.queue(story(HOSTILE, [evil]))
-    ask(page, "Tell me about the hostile page")
-    wait_idle(page)
-    page.click("button.footnote-marker")
-    answer = page.locator(".answer")
-    assert answer.locator("script, img, [onerror]").count() == 0
-    assert page.locator(".turn.assistant a[href^='javascript']").count() == 0
-    assert page.locator(".turn.assistant img").count() == 0
-    assert answer.locator("a[href='https://tracker.example/p.png']").inner_text() == "[pic]"
-    quote = page.locator(".citation-slot blockquote").inner_text()
-    assert quote == '<script>window.pwned=6</script><img src=x onerror="window.pwned=7">'
-    assert page.evaluate("window.pwned") is None
-    assert page.outside_requests == []
-
-
 def test_unauthorized_asks_for_the_key_and_retries(fake: FakeChat, page: Any) -> None:
     fake.queue(HttpError(401, "Invalid API key", "invalid_api_key"), story())
     ask(page, "How tall is the Eiffel Tower?")
@@ -329,74 +245,3 @@ def test_controls_are_labelled_and_the_page_works_from_the_keyboard(
     page.keyboard.press("Enter")
     assert marker.get_attribute("aria-expanded") == "true"
     assert QUOTE in page.locator(".turn.assistant").nth(1).locator(".citation-slot").inner_text()
-
-
-def test_think_splitter_handles_tags_split_at_any_point(page: Any) -> None:
-    stream = "<think>Step 1: search\nReading https://a.example/x\n</think>\n\nThe answer [^1]."
-    results = page.evaluate(
-        """async (stream) => {
-            const { ThinkSplitter } = await import("/ui/static/sse.js");
-            const out = [];
-            for (let i = 0; i <= stream.length; i++) {
-                for (let j = i; j <= stream.length; j++) {
-                    const splitter = new ThinkSplitter();
-                    let think = "", answer = "";
-                    for (const part of [stream.slice(0, i), stream.slice(i, j), stream.slice(j)]) {
-                        const got = splitter.push(part);
-                        think += got.think; answer += got.answer;
-                    }
-                    const rest = splitter.flush();
-                    out.push([think + rest.think, answer + rest.answer]);
-                }
-            }
-            return out;
-        }""",
-        stream,
-    )
-    expected = ["Step 1: search\nReading https://a.example/x\n", "The answer [^1]."]
-    assert len(results) > 1000
-    assert all(result == expected for result in results)
-
-
-XSS_PAYLOADS = [
-    '<svg onload="window.pwned=1"></svg>',
-    '<iframe srcdoc="<script>parent.pwned=2</script>"></iframe>',
-    "[x](javascript:window.pwned=3)",
-    "[y](data:text/html,<script>window.pwned=4</script>)",
-    '<a href=" jAvAsCrIpT:window.pwned=5">z</a>',
-    '<details open ontoggle="window.pwned=6">d</details>',
-    '<math><mi xlink:href="javascript:window.pwned=7">m</mi></math>',
-    '<form action="javascript:window.pwned=8"><button>go</button></form>',
-    '<img src=x onerror="window.pwned=9">',
-    "`<script>window.pwned=10</script>` and [^1]",
-    '<p style="background:url(javascript:window.pwned=11)">s</p>',
-]
-
-
-def test_rendered_markdown_keeps_no_script_handler_or_unsafe_link(page: Any) -> None:
-    report = page.evaluate(
-        """async (payloads) => {
-            const { renderAnswer } = await import("/ui/static/render.js");
-            const box = document.createElement("div");
-            document.body.append(box);
-            renderAnswer(box, payloads.join("\\n\\n"), [], () => {});
-            await new Promise((resolve) => setTimeout(resolve, 200));
-            const all = [...box.querySelectorAll("*")];
-            return {
-                handlers: all.flatMap((e) => [...e.attributes].map((a) => a.name))
-                    .filter((name) => name.startsWith("on") || name === "style"
-                        || name === "srcdoc" || name.includes("href") && name !== "href"),
-                tags: all.map((e) => e.tagName.toLowerCase()),
-                hrefs: [...box.querySelectorAll("[href]")].map((e) => e.getAttribute("href")),
-                code: [...box.querySelectorAll("code")].map((e) => e.textContent),
-                buttons: [...box.querySelectorAll("button")].map((e) => e.className),
-            };
-        }""",
-        XSS_PAYLOADS,
-    )
-    assert report["handlers"] == []
-    assert not {"script", "iframe", "form", "img", "input"} & set(report["tags"])
-    assert report["buttons"] == ["footnote-marker"]  # only our own [^1] marker
-    assert all(href.startswith(("http://", "https://")) for href in report["hrefs"])
-    assert report["code"] == ["<script>window.pwned=10</script>"]
-    assert page.evaluate("window.pwned") is None
