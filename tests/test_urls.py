@@ -357,6 +357,7 @@ def _tls_material(tmp: Path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]
 
 
 async def test_pinned_https_still_verifies_the_hostname(tmp_path: Path) -> None:
+    pytest.importorskip("cryptography")
     server_ctx, client_ctx = _tls_material(tmp_path, "public.test")
     server = LocalServer(lambda r: Reply(200, f"tls to {r.headers.get('host')}"))
     server._server.socket = server_ctx.wrap_socket(server._server.socket, server_side=True)
