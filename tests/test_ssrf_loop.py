@@ -10,33 +10,25 @@ connect proves the process only talked to the search endpoint.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from deepsearch.api import astream_run, build_graph
-from deepsearch.context import Context
 from deepsearch.settings import Settings
 from deepsearch.tools.base import Page, Reader
 from deepsearch.tools.read.direct import DirectReader
-from deepsearch.tools.search.searxng import SearxngSearch
 from deepsearch.tools.urls import normalize_url
 from tests.support.brain import Brain
-from tests.support.chat_model import ScriptedChatModel
 from tests.support.hostile import (
     INTERNAL_URLS,
     NON_HTTP_URLS,
     HostileDNS,
     LinkingReader,
     loopback_urls,
-    search_app,
 )
-from tests.support.netguard import Canary, ConnectionAudit, audit_connections, canary
-from tests.support.servers import serve
-
-QUESTION = "Which quokka zeppelin orbits marmalade?"  # nothing answers it: the loop keeps reading
+from tests.support.netguard import Canary, canary
+from tests.support.ssrf_runs import QUESTION, Trace, guarded_settings, run_loop
 
 
 @pytest.fixture
@@ -45,70 +37,34 @@ def bird() -> Iterator[Canary]:
         yield listener
 
 
-@pytest.fixture
-def guarded_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+@pytest.fixture(name="guarded_settings")
+def guarded_settings_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings as a user gets them: the SSRF guard on, the direct reader."""
     monkeypatch.delenv("DEEPSEARCH_ALLOW_PRIVATE_URLS", raising=False)
-    settings = Settings(
-        DEEPSEARCH_READER="direct",
-        DEEPSEARCH_EMBEDDINGS="local",
-        DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
-        DEEPSEARCH_FETCH_TIMEOUT=2.0,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = guarded_settings(str(tmp_path))
     assert settings.allow_private_urls is False
     return settings
 
 
-@dataclass
-class Trace:
-    """What a run tried to read and how each read failed."""
-
-    read: list[str]
-    failed: dict[str, str]
-    answer: str
-
-
-async def run_loop(
+async def checked_run(
     question: str,
     search_urls: list[str],
     settings: Settings,
     *,
     reader: Reader | None = None,
     brain: Brain | None = None,
-) -> tuple[Trace, ConnectionAudit]:
-    """Run the loop with a search endpoint serving ``search_urls``; trace its reads."""
-    brain = brain or Brain()
-    with serve(search_app(search_urls)) as search_base, audit_connections() as audit:
-        graph = build_graph(
-            model=ScriptedChatModel(brain=brain),
-            search=SearxngSearch(search_base, timeout=5, retries=0),
-            reader=reader,
-            settings=settings,
-            team=False,
-        )
-        read: list[str] = []
-        failed: dict[str, str] = {}
-        answer = ""
-        ctx = Context(budget_tokens=400_000, max_steps=30)
-        async for event in astream_run(question, graph=graph, context=ctx):
-            if event.get("kind") == "read":
-                read.append(event["text"])
-            elif event.get("kind") == "read-failed":
-                url, _, reason = event["text"].partition(": ")
-                failed[url] = reason
-            elif event.get("type") == "result":
-                answer = event["result"].answer
-        search_port = int(search_base.rsplit(":", 1)[1])
-    assert audit.ports_reached() <= {search_port}, audit.attempts
-    assert audit.refused == [], f"tried to leave loopback: {audit.refused}"
-    return Trace(read, failed, answer), audit
+) -> Trace:
+    """Run the loop; the process must have connected to nothing but the search endpoint."""
+    trace = await run_loop(question, search_urls, settings, reader=reader, brain=brain)
+    assert trace.left_the_search_endpoint() == [], trace.audit.attempts
+    assert trace.audit.refused == [], f"tried to leave loopback: {trace.audit.refused}"
+    return trace
 
 
-def assert_all_blocked(trace: Trace, expected: int) -> None:
-    """Every read was refused by the guard, and at least ``expected`` were tried."""
-    assert len(trace.read) >= expected, trace.read
-    for url in trace.read:
+def assert_all_blocked(reads: list[str], trace: Trace, expected: int) -> None:
+    """Every read in ``reads`` was refused by the guard, and at least ``expected`` were tried."""
+    assert len(reads) >= expected, reads
+    for url in reads:
         assert "url-guard" in trace.failed.get(url, ""), (url, trace.failed.get(url))
 
 
@@ -119,8 +75,8 @@ async def test_hostile_search_results_are_never_fetched(
     tried: set[str] = set()
     for start in range(0, len(urls), 6):  # a run reads ~10 URLs before it stalls
         batch = urls[start : start + 6]
-        trace, _ = await run_loop(QUESTION, batch, guarded_settings)
-        assert_all_blocked(trace, expected=0)
+        trace = await checked_run(QUESTION, batch, guarded_settings)
+        assert_all_blocked(trace.read, trace, expected=0)
         tried |= set(trace.read)
     web_urls = {normalize_url(u) for u in urls if u.startswith("http")}
     assert tried == web_urls  # every http(s) URL was tried, and refused
@@ -132,8 +88,8 @@ async def test_urls_pasted_by_the_user_are_never_fetched(
 ) -> None:
     pasted = loopback_urls(bird.port)[:5]
     question = "Summarise these pages: " + " and ".join(pasted)
-    trace, _ = await run_loop(question, [], guarded_settings)
-    assert_all_blocked(trace, expected=5)
+    trace = await checked_run(question, [], guarded_settings)
+    assert_all_blocked(trace.read, trace, expected=5)
     assert bird.connections == 0
 
 
@@ -145,9 +101,9 @@ async def test_links_in_a_page_are_never_fetched(guarded_settings: Settings, bir
         links = hostile_links[start : start + 5]
         page = Page(url=evil, text="A directory of admin consoles.", links=links)
         reader = LinkingReader({evil: page}, DirectReader(guarded_settings))
-        trace, _ = await run_loop(QUESTION, [evil], guarded_settings, reader=reader)
+        trace = await checked_run(QUESTION, [evil], guarded_settings, reader=reader)
         hostile_reads = [u for u in trace.read if u != evil]
-        assert_all_blocked(Trace(hostile_reads, trace.failed, trace.answer), expected=0)
+        assert_all_blocked(hostile_reads, trace, expected=0)
         tried |= set(hostile_reads)
     web_links = {normalize_url(u) for u in hostile_links if u.startswith("http")}
     assert web_links <= tried <= {normalize_url(u) for u in hostile_links}
@@ -171,8 +127,8 @@ async def test_names_resolving_inside_and_dns_rebinding_are_refused(
     names = [*dns.answers, *dns.rebind]
     urls = [f"http://{name}:{bird.port}/" for name in names]
     reader = DirectReader(guarded_settings, resolver=dns.resolve)
-    trace, _ = await run_loop(QUESTION, urls, guarded_settings, reader=reader)
-    assert_all_blocked(trace, expected=len(names))
+    trace = await checked_run(QUESTION, urls, guarded_settings, reader=reader)
+    assert_all_blocked(trace.read, trace, expected=len(names))
     for name in dns.rebind:  # passed the first check, refused at connect time
         assert dns.lookups.count(name) == 2
         assert f"'tcp://{name}:{bird.port}'" in trace.failed[f"http://{name}:{bird.port}/"]
@@ -187,6 +143,6 @@ async def test_urls_the_model_makes_up_are_never_fetched(
     plan: dict[str, Any] = {"think": "Read the admin pages.", "action": "read", "urls": invented}
     brain.script("planner", {"think": "Search.", "action": "search", "queries": ["x"]}, plan)
     brain.direct_answer = f"See {invented[0]} and {invented[3]}."
-    trace, _ = await run_loop(QUESTION, ["https://evil.example/a"], guarded_settings, brain=brain)
+    trace = await checked_run(QUESTION, ["https://evil.example/a"], guarded_settings, brain=brain)
     assert not set(invented) & set(trace.read)
     assert bird.connections == 0
