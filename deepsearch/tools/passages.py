@@ -27,12 +27,21 @@ LEAD_BONUS = 0.05  # a page's opening usually says what the page is about
 NEIGHBOUR_WEIGHT = 0.3  # a chunk next to a relevant chunk is a bit relevant too
 PRF_TOP = 3  # chunks whose names expand the question (multi-hop bridges)
 PRF_WEIGHT = 2.0  # weight of the expanded-question score
+ANSWER_TYPE_BONUS = 0.1  # a chunk holding the kind of answer asked for (a year, a number)
 REMOTE_WEIGHT = 1.0  # weight of a remote scorer's relevance next to lexical coverage
 MAX_REMOTE_CHUNKS = 64  # bound what a paid scorer sees per page (lexical prefilter)
 MAX_TEXT_CHARS = 2_000_000  # never split more than this much of a page
 _THREAD_CHARS = 100_000
 
 _HEADING_RE = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
+_WHEN_RE = re.compile(
+    r"^(when|in what year|what year|which year|what date)\b|\b(when|what year) did\b"
+)
+_HOW_MANY_RE = re.compile(
+    r"\bhow (many|much|long|old|far|tall|big|large)\b|\bwhat (percentage|number)\b"
+)
+_DATE_RE = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b|\b\d{1,2}(st|nd|rd|th)? century\b", re.I)
+_NUMBER_RE = re.compile(r"\d")
 _BOUNDARY_RE = re.compile(r"[.!?。！？]+[\"'”’)\]]*(?=\s)|\n")
 
 
@@ -253,10 +262,12 @@ def plan(
         extra = index.scores_for(names)
         scores = [s + PRF_WEIGHT * x for s, x in zip(scores, extra, strict=True)]
     n = len(scores)
+    wanted = answer_pattern(question)
     values = [
         scores[i]
         + NEIGHBOUR_WEIGHT * max(scores[i - 1] if i else 0.0, scores[i + 1] if i + 1 < n else 0.0)
         + (LEAD_BONUS if i == 0 else 0.0)
+        + (ANSWER_TYPE_BONUS if wanted is not None and wanted.search(docs[i]) else 0.0)
         for i in range(n)
     ]
     picks: list[int] = []
@@ -281,6 +292,23 @@ def plan(
             chosen.add(j)
             used += _cost(chunks, j)
     return chosen, scores
+
+
+def answer_pattern(question: str) -> re.Pattern[str] | None:
+    """Return a pattern for the kind of answer a question asks for (a date, a number), if any.
+
+    Args:
+        question: The question.
+
+    Returns:
+        A compiled pattern, or None when the answer type is not recognisable.
+    """
+    q = question.strip().lower()
+    if _WHEN_RE.search(q):
+        return _DATE_RE
+    if _HOW_MANY_RE.search(q):
+        return _NUMBER_RE
+    return None
 
 
 def _top(scores: list[float], k: int) -> list[int]:

@@ -7,12 +7,12 @@ provider fails. Costs no provider tokens and needs no model weights.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
 
 _STOPWORDS_TEXT = """
     a about above after again against all also am an and any are aren't as at be because been
@@ -27,6 +27,23 @@ _STOPWORDS_TEXT = """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 _TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _combining_class() -> re.Pattern[str]:
+    """Build a character class of every combining mark in the Basic Multilingual Plane."""
+    ranges: list[str] = []
+    start = None
+    for code in range(0x10000 + 1):
+        is_mark = code <= 0xFFFF and unicodedata.combining(chr(code)) != 0
+        if is_mark and start is None:
+            start = code
+        elif not is_mark and start is not None:
+            ranges.append(f"\\u{start:04x}-\\u{code - 1:04x}")
+            start = None
+    return re.compile("[" + "".join(ranges) + "]")
+
+
+_COMBINING_RE = _combining_class()
 _NAME_RE = re.compile(r"\b[A-Z0-9][\w'’-]*(?:\s+(?:of|the|de|von|van|and|&)?\s*[A-Z0-9][\w'’-]*)*")
 
 # BM25 parameters and the IDF floor, tuned on the HotpotQA/MuSiQue train splits
@@ -34,6 +51,7 @@ _NAME_RE = re.compile(r"\b[A-Z0-9][\w'’-]*(?:\s+(?:of|the|de|von|van|and|&)?\s
 K1 = 1.2
 B = 0.5
 IDF_FLOOR = 0.25
+BIGRAM_WEIGHT = 0.25  # weight of adjacent word pairs next to single words
 _THREAD_THRESHOLD = 200_000  # characters: above this, score in a worker thread
 
 
@@ -46,11 +64,14 @@ def fold(text: str) -> str:
     Returns:
         The folded string.
     """
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if decomposed.isascii():
+        return decomposed
+    return _COMBINING_RE.sub("", decomposed)
 
 
-@lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """Strip common English inflections (a light, Porter-like stemmer).
 
@@ -60,12 +81,21 @@ def stem(word: str) -> str:
     Returns:
         The stem; short words and numbers are returned unchanged.
     """
-    if len(word) <= 3 or word.isdigit():
-        return word
-    for suffix, repl, min_len in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= min_len:
-            return word[: len(word) - len(suffix)] + repl
-    return word
+    cached = _STEMS.get(word)
+    if cached is not None:
+        return cached
+    result = word
+    if len(word) > 3 and not word.isdigit():
+        for suffix, repl, min_len in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= min_len:
+                result = word[: len(word) - len(suffix)] + repl
+                break
+    if len(_STEMS) < 200_000:
+        _STEMS[word] = result
+    return result
+
+
+_STEMS: dict[str, str] = {}
 
 
 _SUFFIXES: tuple[tuple[str, str, int], ...] = (
@@ -106,42 +136,56 @@ def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
         The tokens in order; single letters and stopwords are dropped.
     """
     words = _TOKEN_RE.findall(fold(text))
-    out: list[str] = []
-    for w in words:
-        if not keep_stopwords and (w in STOPWORDS or (len(w) == 1 and not w.isdigit())):
-            continue
-        out.append(stem(w))
-    return out
+    stems = _STEMS
+    if keep_stopwords:
+        return [stems.get(w) or stem(w) for w in words]
+    return [
+        stems.get(w) or stem(w) for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
+    ]
+
+
+def _with_bigrams(tokens: list[str]) -> list[str]:
+    """Return ``tokens`` plus each adjacent pair ("han vodka"): names and phrases match better."""
+    if BIGRAM_WEIGHT <= 0:
+        return tokens
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
 
 class LexicalIndex:
-    """Token statistics of a set of documents, for BM25-style scoring of many queries.
+    """Tokenized documents, for BM25-style scoring of several queries.
 
     Build it once per page (or candidate list) and score the question, and the
-    expansions of the question, without tokenizing the documents again.
+    expansions of the question, without tokenizing the documents again. Term
+    statistics are counted per query, for the query's terms only, so building
+    the index of a big page stays cheap.
     """
 
     def __init__(self, docs: Sequence[str], *, keep_stopwords: bool = False) -> None:
         """Tokenize ``docs`` (stopwords dropped unless ``keep_stopwords``)."""
         self.keep_stopwords = keep_stopwords
-        self.tfs: list[Counter[str]] = [
-            Counter(tokenize(d, keep_stopwords=keep_stopwords)) if d else Counter() for d in docs
-        ]
-        self.lengths = [sum(tf.values()) for tf in self.tfs]
-        self.df: Counter[str] = Counter()
-        for tf in self.tfs:
-            self.df.update(tf.keys())
-        self.n = len(self.tfs)
+        self.tokens = [tokenize(d, keep_stopwords=keep_stopwords) if d else [] for d in docs]
+        self.lengths = [len(t) for t in self.tokens]
+        self.n = len(self.tokens)
         self.avgdl = max(sum(self.lengths) / self.n, 1.0) if self.n else 1.0
 
     def query_terms(self, query: str) -> Counter[str]:
-        """Return the query's terms as this index tokenizes them."""
-        return Counter(tokenize(query, keep_stopwords=self.keep_stopwords))
+        """Return the query's terms (words and adjacent word pairs) as this index sees them."""
+        return Counter(_with_bigrams(tokenize(query, keep_stopwords=self.keep_stopwords)))
 
-    def idf(self, term: str) -> float:
-        """Return the smoothed inverse document frequency of ``term`` (floored above 0)."""
-        df = self.df.get(term, 0)
-        return max(math.log(1.0 + (self.n - df + 0.5) / (df + 0.5)), 0.0) + IDF_FLOOR
+    def term_frequencies(self, terms: Iterable[str]) -> list[Counter[str]]:
+        """Count ``terms`` (words, and word pairs written ``"a b"``) in every document."""
+        words = {t for t in terms if " " not in t}
+        pairs = {tuple(t.split(" ", 1)) for t in terms if " " in t}
+        firsts = {a for a, _ in pairs}
+        out: list[Counter[str]] = []
+        for toks in self.tokens:
+            tf = Counter([t for t in toks if t in words])
+            if pairs:
+                for i in range(len(toks) - 1):
+                    if toks[i] in firsts and (toks[i], toks[i + 1]) in pairs:
+                        tf[f"{toks[i]} {toks[i + 1]}"] += 1
+            out.append(tf)
+        return out
 
     def contributions(self, terms: Counter[str]) -> tuple[list[dict[str, float]], float]:
         """Return each document's per-term BM25 contributions, and the largest possible total.
@@ -153,12 +197,22 @@ class LexicalIndex:
             One ``{term: contribution}`` per document (matching terms only), and the
             normaliser: the score of a document holding every term often enough.
         """
-        weights = {t: self.idf(t) * min(c, 2) for t, c in terms.items()}
+        tfs = self.term_frequencies(terms)
+        df: Counter[str] = Counter()
+        for tf in tfs:
+            df.update(tf.keys())
+        weights = {
+            t: _idf(self.n, df[t]) * min(c, 2) * (BIGRAM_WEIGHT if " " in t else 1.0)
+            for t, c in terms.items()
+        }
         total = sum(weights.values())
         out: list[dict[str, float]] = []
-        for tf, length in zip(self.tfs, self.lengths, strict=True):
+        for tf, length in zip(tfs, self.lengths, strict=True):
+            if not tf:
+                out.append({})
+                continue
             norm = K1 * (1.0 - B + B * length / self.avgdl)
-            out.append({t: w * tf[t] / (tf[t] + norm) for t, w in weights.items() if tf.get(t)})
+            out.append({t: weights[t] * f / (f + norm) for t, f in tf.items()})
         return out, total
 
     def scores(self, query: str) -> list[float]:
@@ -171,6 +225,11 @@ class LexicalIndex:
             return [0.0] * self.n
         contributions, total = self.contributions(terms)
         return [min(max(sum(c.values()) / total, 0.0), 1.0) for c in contributions]
+
+
+def _idf(n: int, df: int) -> float:
+    """Smoothed inverse document frequency, floored above 0 so common words still count."""
+    return max(math.log(1.0 + (n - df + 0.5) / (df + 0.5)), 0.0) + IDF_FLOOR
 
 
 def lexical_scores(query: str, docs: Sequence[str]) -> list[float]:
