@@ -51,26 +51,27 @@ app = typer.Typer(
 )
 
 
+class NothingToResume(Exception):
+    """``--thread`` without a question names a thread with no interrupted run."""
+
+
 async def _stream_with_checkpoints(
     question: str | None, context: Context, thread_id: str
 ) -> AsyncIterator[dict[str, Any]]:
     """Run (or resume) ``question`` on a SQLite-checkpointed thread; yield its events."""
     from langchain_core.runnables import RunnableConfig
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
     from langgraph.types import StreamMode
 
     from deepsearch.api import astream_run, build_graph, result_from_state
+    from deepsearch.persistence import pending_nodes, sqlite_checkpointer, thread_config
 
-    home = deepsearch_home()
-    home.mkdir(parents=True, exist_ok=True)
-    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
     modes: list[StreamMode] = ["custom", "values"]
-    async with AsyncSqliteSaver.from_conn_string(str(home / "checkpoints.sqlite")) as saver:
+    async with sqlite_checkpointer(deepsearch_home() / "checkpoints.sqlite") as saver:
         graph = build_graph(checkpointer=saver)
-        snapshot = await graph.aget_state(config)
-        if snapshot.next:  # an interrupted run: pick it up where it stopped
-            final: dict[str, Any] = dict(snapshot.values)
-            resume: RunnableConfig = {**config, "recursion_limit": 4 * context.max_steps + 50}
+        if await pending_nodes(graph, thread_id):  # an interrupted run: go on where it stopped
+            final: dict[str, Any] = {}
+            resume: RunnableConfig = thread_config(thread_id)
+            resume["recursion_limit"] = 4 * context.max_steps + 50
             async for mode, chunk in graph.astream(
                 None, resume, context=context, stream_mode=modes
             ):
@@ -81,7 +82,8 @@ async def _stream_with_checkpoints(
             yield {"type": "result", "result": result_from_state(final, context)}
             return
         if question is None:
-            raise ValueError(f"thread {thread_id!r} has no unfinished run; give a question")
+            raise NothingToResume(f"thread {thread_id!r} has no interrupted run; ask a question")
+        config = thread_config(thread_id)
         async for event in astream_run(question, graph=graph, context=context, config=config):
             yield event
 
@@ -93,16 +95,20 @@ async def _run_ask(
 
     result = None
     view = RunView(err)
-    with view if not quiet else nullcontext():
-        async for event in _stream_with_checkpoints(question, context, thread_id):
-            if event.get("type") == "result":
-                result = event["result"]
-            elif not quiet:
-                view.handle(event)
+    try:
+        with view if not quiet else nullcontext():
+            async for event in _stream_with_checkpoints(question, context, thread_id):
+                if event.get("type") == "result":
+                    result = event["result"]
+                elif not quiet:
+                    view.handle(event)
+    except NothingToResume as exc:
+        err.print(f"[red]{exc}[/]", highlight=False)
+        return EXIT_USAGE
     if result is None:
         return EXIT_FAILED
     if as_json:
-        out.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         print_result(out, result)
     if not quiet:

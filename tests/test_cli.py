@@ -133,6 +133,14 @@ def test_an_interrupted_run_resumes_on_its_thread(
     assert len(llm[0].brain.calls) > calls_before
 
 
+def test_resuming_a_thread_with_nothing_to_resume_is_a_usage_error(
+    tmp_path: Path, web_env: dict[str, str]
+) -> None:
+    proc = run_cli(["ask", "--thread", "never-started"], web_env, tmp_path)
+    assert proc.returncode == 2
+    assert "no interrupted run" in proc.stderr
+
+
 def test_without_an_llm_the_command_says_how_to_configure_one(tmp_path: Path) -> None:
     proc = run_cli(["ask", QUESTION], base_env(tmp_path), tmp_path)
     assert proc.returncode == 3
