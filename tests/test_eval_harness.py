@@ -219,3 +219,42 @@ def test_summary_figures() -> None:
     assert s["f_score"] == pytest.approx(2 * 0.25 * 0.5 / 0.75, abs=1e-4)
     assert s["faithfulness_overall"] == pytest.approx(2 / 3, abs=1e-4)
     assert s["tokens_mean"] == 200.0 and s["latency_median_s"] == 1.5
+
+
+async def test_failed_questions_are_recorded_then_retried_on_resume(
+    tmp_path: Path,
+    web_pages: dict,  # type: ignore[type-arg]
+    brain: Brain,
+) -> None:
+    from tests.support.brain import field_of
+
+    def planner_down_for_paris(system: str, user: str) -> str:
+        if "Eiffel Tower" in field_of(user, "Current question (work on this now)"):
+            raise ConnectionError("model endpoint down")
+        return Brain._planner(brain, system, user)
+
+    brain.handlers["planner"] = planner_down_for_paris
+    results = tmp_path / "results.jsonl"
+    runner = _runner(tmp_path, web_pages, brain)
+    first = await run_eval(ITEMS[:2], runner, results, concurrency=1)
+    assert first[0].get("error") is None
+    assert "model endpoint down" in first[1]["error"]
+    assert summarize(first)["error"] == 1
+
+    del brain.handlers["planner"]
+    retried: list[str] = []
+    second = await run_eval(ITEMS[:2], runner, results, on_result=lambda r: retried.append(r["id"]))
+    assert retried == ["q2"]
+    assert [r.get("error") for r in second] == [None, None]
+
+
+async def test_without_the_judge_grades_come_from_string_match(
+    tmp_path: Path,
+    web_pages: dict,  # type: ignore[type-arg]
+    brain: Brain,
+) -> None:
+    runner = _runner(tmp_path, web_pages, brain)
+    runner.judge_llm = None
+    records = await run_eval(ITEMS[:1], runner, tmp_path / "r.jsonl")
+    assert records[0]["grade"] == "correct" and records[0]["reason"] == "string match"
+    assert "grader" not in brain.roles()

@@ -70,6 +70,7 @@ def summarize(records: Sequence[Record]) -> dict[str, Any]:
         "latency_mean_s": _mean(latencies),
         "latency_median_s": round(statistics.median(latencies), 3) if latencies else None,
         "latency_p90_s": _percentile(latencies, 0.9),
+        "judge_tokens_total": sum(int(r.get("judge_tokens", 0)) for r in ok),
         "judge_fallbacks": sum(1 for r in ok if r.get("grade") and not r.get("judge_ok")),
     }
 
