@@ -134,3 +134,32 @@ async def test_scorer_failure_falls_back_to_lexical() -> None:
         )
     assert tokens == 0
     assert any("Slough" in p.text for p in passages)
+
+
+async def test_names_in_the_best_passage_lead_to_the_next_hop() -> None:
+    filler = [
+        f"## Town {i}\nTown {i} has a market, a mill and a small museum of farm tools."
+        for i in range(60)
+    ]
+    hop1 = "## Zorbleck Prize\nThe Zorbleck Prize is awarded by the Quillmar Society every May."
+    hop2 = "## Quillmar Society\nIts first president was Ada Fennimore, a chemist from Leeds."
+    text = "\n\n".join([*filler[:20], hop1, *filler[20:45], hop2, *filler[45:]])
+    passages, _ = await select_passages(
+        "Who was the first president of the body that awards the Zorbleck Prize?",
+        text,
+        LexicalRelevance(),
+        max_tokens=120,
+    )
+    kept = " ".join(p.text for p in passages)
+    assert "Quillmar Society every May" in kept
+    assert "Ada Fennimore" in kept
+
+
+def test_answer_pattern() -> None:
+    from deepsearch.tools.passages import answer_pattern
+
+    when = answer_pattern("When did Italy enter the war?")
+    assert when is not None and when.search("in 1915") and not when.search("in May")
+    many = answer_pattern("How many stores are in Florida?")
+    assert many is not None and many.search("35 stores")
+    assert answer_pattern("Who wrote Brand?") is None

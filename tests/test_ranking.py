@@ -184,3 +184,25 @@ async def test_odd_candidates_do_not_crash() -> None:
     ranked = await rank(cands)
     assert [c["url"] for c in ranked] == ["https://ok.org/"]
     assert await rank({}) == []
+
+
+async def test_names_in_the_best_result_lift_the_next_hop() -> None:
+    question = "Who was the first president of the body that awards the Zorbleck Prize?"
+    cands = pool(
+        cand("https://a.org/prize", "Zorbleck Prize", "Awarded by the Quillmar Society."),
+        cand("https://b.org/soc", "Quillmar Society", "Founded 1890; a learned society."),
+        *(
+            cand(f"https://c{i}.org/x", f"Prize {i}", "A prize for the first essay.")
+            for i in range(6)
+        ),
+    )
+    ranked, _ = await rank_candidates(
+        question,
+        cands,
+        LexicalRelevance(),
+        boost_hostnames=[],
+        bad_hostnames=[],
+        only_hostnames=[],
+        exclude=set(),
+    )
+    assert [c["url"] for c in ranked[:2]] == ["https://a.org/prize", "https://b.org/soc"]

@@ -314,3 +314,14 @@ def test_sniff_and_decode_units() -> None:
     assert decode("café".encode("latin-1"), None) == "café"  # detection fallback
     assert decode(b"\xef\xbb\xbfhello", "latin-1") == "hello"  # BOM wins
     assert decode("naïve".encode(), "no-such-charset") == "naïve"
+
+
+def test_links_are_bounded_absolute_and_distinct() -> None:
+    from deepsearch.tools.read.direct import MAX_LINKS, extract_html
+
+    anchors = "".join(f'<a href="/p/{i % 400}">l</a> ' for i in range(1000))
+    html = f"<html><body><p>{'Some words here. ' * 50}</p>{anchors}</body></html>"
+    page = extract_html(html, "https://site.example/dir/")
+    assert len(page.links) == MAX_LINKS
+    assert len(set(page.links)) == len(page.links)
+    assert page.links[0] == "https://site.example/p/0"
