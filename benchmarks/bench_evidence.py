@@ -180,6 +180,26 @@ async def ranking_recall(examples: list[Example]) -> dict[str, float]:
     return {k: v / len(examples) for k, v in sums.items()}
 
 
+async def speed(examples: list[Example]) -> None:
+    """Print timings: passage selection on a ~1 MB page, ranking 300 candidates."""
+    relevance = LexicalRelevance()
+    pages = [build_page(ex)[0] for ex in examples]
+    big = "\n\n".join(pages)
+    while len(big) < 1_000_000:
+        big += "\n\n" + big
+    t0 = time.perf_counter()
+    await select_passages(examples[0].question, big[:1_000_000], relevance)
+    page_ms = (time.perf_counter() - t0) * 1000
+    cands: dict[str, Candidate] = {}
+    for n, ex in enumerate(examples[:15]):
+        for url, cand in _candidates(ex).items():
+            cands[url.replace("https://", f"https://q{n}-")] = cand
+    t0 = time.perf_counter()
+    await rank_candidates(examples[0].question, cands, relevance, exclude=set(), limit=50)
+    rank_ms = (time.perf_counter() - t0) * 1000
+    print(f"== speed: 1 MB page {page_ms:.0f} ms; ranking {len(cands)} candidates {rank_ms:.0f} ms")
+
+
 async def main(data: Path) -> None:
     """Print the passage and ranking figures for both datasets."""
     sets = {
@@ -201,6 +221,7 @@ async def main(data: Path) -> None:
             f"  ranking   recall@5 ours={r['ours@5']:.1%} bm25={r['bm25@5']:.1%}   "
             f"recall@10 ours={r['ours@10']:.1%} bm25={r['bm25@10']:.1%}"
         )
+    await speed(sets["musique"])
 
 
 if __name__ == "__main__":
