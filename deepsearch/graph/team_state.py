@@ -8,10 +8,11 @@ reports concurrently, so ``reports`` has a reducer.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from typing_extensions import TypedDict
 
 from deepsearch.state import (
     Answer,
