@@ -8,7 +8,8 @@ Split the user's question into EXACTLY {team_size} sub-problems, one per researc
 - they overlap as little as possible (orthogonal: different facts, entities, periods or angles);
 - each is a self-contained question a researcher can search for without seeing the others
   (name the entities; never write "the above" or "part 2");
-- each has a clear deliverable: the concrete facts, numbers or list the researcher must return.
+- each has a clear deliverable: the concrete facts, numbers or list the researcher must return;
+- a URL the user gave goes, written out in full, into the sub-problem(s) that need it.
 Use the first search results below to see what the problem involves and where facts live.
 Today is {today}.{language_hint}
 """
