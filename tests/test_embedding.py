@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import ToolMessage
-from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables import Runnable, RunnableLambda
 from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
 
@@ -78,7 +78,7 @@ async def test_compiled_graph_runs_as_a_subgraph_node(
         if mode == "custom":
             custom.append((namespace, chunk))
         elif mode == "values" and not namespace:
-            final = chunk
+            final = cast(dict[str, Any], chunk)
 
     assert "Bartholdi" in final["answer"]["text"]
     assert final["answer"]["references"][0]["url"] in final["read_urls"]
@@ -154,7 +154,7 @@ async def test_react_agent_calls_deepsearch_as_a_tool(
             search=memory_search, reader=memory_reader, settings=settings, team=False
         )
         agent = create_agent(make_chat_model(settings), tools=[as_tool(research)])
-        out = await agent.ainvoke({"messages": [("user", QUESTION)]})
+        out = await agent.ainvoke({"messages": [{"role": "user", "content": QUESTION}]})
 
     tool_messages = [m for m in out["messages"] if isinstance(m, ToolMessage)]
     assert len(tool_messages) == 1 and "Bartholdi" in tool_messages[0].content
@@ -165,7 +165,7 @@ async def test_react_agent_calls_deepsearch_as_a_tool(
 
 
 async def test_as_runnable_in_an_lcel_chain(graph: Any) -> None:
-    chain = (
+    chain: Runnable[Any, Any] = (
         RunnableLambda(lambda landmark: f"Who designed the {landmark}?")
         | as_runnable(graph, output="result", reasoning_effort="low")
         | RunnableLambda(lambda result: (result["answer"], len(result["references"])))
