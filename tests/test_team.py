@@ -319,3 +319,24 @@ async def test_team_runs_with_a_checkpointer_and_json_answers(
     assert brain.roles().count("formatter") == 1  # workers answer in prose; only the merge is JSON
     state = await graph.aget_state({"configurable": {"thread_id": "t1"}})
     assert len(state.values["reports"]) == 2
+
+
+async def test_a_pasted_url_in_a_subproblem_is_read_first_by_its_worker(
+    brain: Brain, landmark_pages: dict[str, WebPage]
+) -> None:
+    url = "https://landmarks.example/big-ben"
+    brain.script(
+        "team-planner",
+        {
+            "subproblems": [
+                {"question": f"According to {url} when was Big Ben completed?"},
+                {"question": "When was the Eiffel Tower completed?"},
+            ]
+        },
+    )
+    events, result = await run(
+        team_graph(brain, landmark_pages), Context(team_size=2), f"Summarise {url} and more."
+    )
+    reads = [e["text"] for e in events if e["kind"] == "read" and e["worker"] == "worker-1"]
+    assert reads[0] == url
+    assert url in result.read_urls
