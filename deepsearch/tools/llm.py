@@ -80,6 +80,15 @@ def extract_json(text: str) -> Any:
     return value
 
 
+def garbled(exc: BaseException) -> bool:
+    """Tell whether a call failed on a reply the client could not decode (cut or garbled body).
+
+    The server was reached, so asking again is worthwhile; OpenAI's SDK retries
+    connection errors, timeouts, 429 and 5xx itself, but not undecodable bodies.
+    """
+    return isinstance(exc, ValueError)
+
+
 def message_text(message: BaseMessage) -> str:
     """Return the text content of a message, whatever its content shape."""
     content = message.content
@@ -156,10 +165,13 @@ class LLM:
         """Ask for free text; returns the reply with ``<think>`` removed."""
         model = self.model_for(role)
         messages = _messages(system, user, images)
-        try:
-            reply = await model.ainvoke(messages, config=self._config(role, metadata))  # type: ignore[arg-type]
-        except Exception as exc:
-            raise LLMUnavailable(f"{role} call failed: {exc}") from exc
+        for retries_left in range(self.retries, -1, -1):
+            try:
+                reply = await model.ainvoke(messages, config=self._config(role, metadata))  # type: ignore[arg-type]
+                break
+            except Exception as exc:
+                if not (garbled(exc) and retries_left):
+                    raise LLMUnavailable(f"{role} call failed: {exc}") from exc
         p, c = _usage(reply, len(system) + len(user))
         return LLMResult(
             value=strip_think(message_text(reply)), prompt_tokens=p, completion_tokens=c
@@ -205,7 +217,9 @@ class LLM:
             bound = model.bind(response_format={"type": "json_object"})
         sys_prompt = system + schema_prompt(schema)
         user_prompt = user
-        for _ in range(1 + self.retries):
+        replies = 0
+        garbled_retries = self.retries
+        while replies < 1 + self.retries:
             attempts += 1
             try:
                 reply = await bound.ainvoke(
@@ -214,10 +228,14 @@ class LLM:
             except Exception as exc:
                 unreachable += 1
                 errors.append(f"call failed: {exc}")
+                if garbled(exc) and garbled_retries:
+                    garbled_retries -= 1
+                    continue
                 if bound is not model:  # json_object may be unsupported: try the plain model
                     bound = model
                     continue
                 break
+            replies += 1
             p, c = _usage(reply, len(sys_prompt) + len(user_prompt))
             prompt_tokens += p
             completion_tokens += c

@@ -43,21 +43,23 @@ class FaultInjector:
     Attributes:
         rates: fault kind -> probability per request (their sum must be at most 1).
         seed: RNG seed, so a failing run can be replayed.
+        planned: faults (or ``None``) for the first requests, before the rates apply.
         requests: requests seen.
         injected: faults injected, by kind.
     """
 
     rates: Mapping[str, float]
     seed: int = 0
+    planned: list[str | None] = field(default_factory=list)
     requests: int = 0
     injected: Counter[str] = field(default_factory=Counter)
     _rng: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        unknown = set(self.rates) - set(ALL_FAULTS)
+        unknown = (set(self.rates) | set(self.planned)) - {*ALL_FAULTS, None}
         if unknown:
-            raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
+            raise ValueError(f"unknown fault kinds: {sorted(map(str, unknown))}")
         if sum(self.rates.values()) > 1.0 + 1e-9:
             raise ValueError("fault rates add up to more than 1")
         self._rng = random.Random(self.seed)
@@ -71,6 +73,11 @@ class FaultInjector:
         """Return the fault for the next request, or ``None`` to answer normally."""
         with self._lock:
             self.requests += 1
+            if self.planned:
+                kind = self.planned.pop(0)
+                if kind is not None:
+                    self.injected[kind] += 1
+                return kind
             roll = self._rng.random()
             edge = 0.0
             for kind, rate in self.rates.items():
