@@ -68,6 +68,7 @@ class WorkerOutput(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     original_question: str
     answer: Answer
+    draft: Answer | None
     knowledge: Annotated[list[Knowledge], operator.add]
     pages: Annotated[dict[str, PageRecord], merge_dicts]
     visited_urls: Annotated[list[str], merge_unique]

@@ -84,7 +84,11 @@ def render_findings(reports: Sequence[WorkerReport], ids: Mapping[str, str], max
     for report in reports:
         answer = report["answer"]
         refs: list[Reference] = answer["references"] if answer else []
-        text = _with_source_ids(answer["text"] if answer else "", refs, id_of)
+        if answer:
+            text = _with_source_ids(answer["text"], refs, id_of)
+        else:  # stopped early: its sources still count
+            read = ", ".join(id_of[u] for u in report["pages"] if u in id_of)
+            text = f"(none: {report['error'] or 'no answer'}; sources it read: {read or 'none'})"
         evidence = "\n".join(
             f'- {id_of.get(ref["url"], ref["url"])}: "{ref["exactQuote"]}"' for ref in refs
         )
@@ -145,9 +149,19 @@ def stitch(question: str, reports: Sequence[WorkerReport]) -> Answer:
     return {"question": question, "text": text, "references": final, "mode": "merged"}
 
 
-def with_missing_note(answer: Answer, reports: Sequence[WorkerReport]) -> Answer:
-    """Say which sub-problems could not be researched."""
-    failed = [r["question"] for r in reports if r["status"] == "failed" or not r["answer"]]
+def with_missing_note(
+    answer: Answer, reports: Sequence[WorkerReport], *, merged_sources: bool = False
+) -> Answer:
+    """Say which sub-problems the answer could not cover.
+
+    With ``merged_sources``, the merger saw the sources of workers that stopped without
+    an answer, so only workers that brought back nothing at all are named.
+    """
+    failed = [
+        r["question"]
+        for r in reports
+        if r["status"] == "failed" or not (r["answer"] or (merged_sources and r["pages"]))
+    ]
     if not failed:
         return answer
     note = "Not established (that research failed or ran out of budget): " + "; ".join(failed)
@@ -178,7 +192,10 @@ def make_team_merge(tools: Toolbox) -> NodeFn:
             language=language_rule(ctx.language_code), untrusted=untrusted()
         )
         room = min(MAX_PROMPT_CHARS, int(left * PROMPT_SHARE * CHARS_PER_TOKEN)) - len(system)
-        findings = render_findings(reports, ids, room // 2)
+        with_sources = [r for r in state.get("reports", []) if r["answer"] or r["pages"]]
+        findings = render_findings(
+            sorted(with_sources, key=lambda r: _worker_number(r["worker"])), ids, room // 2
+        )
         missing = missing_parts(state.get("reports", []))
         user = team.MERGER_USER.format(
             question=state["original_question"],
@@ -225,8 +242,10 @@ def make_team_merge(tools: Toolbox) -> NodeFn:
         )
         spend = Spend()
         answer: Answer | None = None
+        by_model = False
         if reports or any(r["pages"] for r in all_reports):
             answer = await merge_with_model(progress, ctx, reports, spend)
+            by_model = answer is not None
             if answer is None and reports:
                 answer = stitch(question, reports)
         if answer is None:
@@ -237,7 +256,7 @@ def make_team_merge(tools: Toolbox) -> NodeFn:
                 "references": [],
                 "mode": "failed",
             }
-        answer = with_missing_note(answer, all_reports)
+        answer = with_missing_note(answer, all_reports, merged_sources=by_model)
         emit(progress, "answer", answer["text"][:500])
         return {
             "answer": answer,

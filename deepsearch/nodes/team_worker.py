@@ -17,6 +17,7 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
+from deepsearch.budget import FINAL_RESERVE_AT
 from deepsearch.context import Context
 from deepsearch.graph.team_state import TeamState, WorkerReport, WorkerStatus, WorkerTask
 from deepsearch.nodes.common import NodeFn, run_options
@@ -46,8 +47,7 @@ async def run_loop(
 
     ``final`` is filled as the run goes, so a caller still has the state reached
     before a failure. With ``token_cap``, a loop that has spent that much without
-    an answer yet is stopped between steps (its beast-mode reserve was not enough),
-    and True is returned.
+    an answer yet is stopped between steps, and True is returned.
     """
     write = get_stream_writer()
     # On a resumed checkpointed run, LangGraph resumes the loop at its failed step.
@@ -80,10 +80,10 @@ def make_solo(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
 
 
 def _status(final: Mapping[str, Any], error: str | None) -> WorkerStatus:
-    answer = final.get("answer")
+    answer = final.get("answer") or final.get("draft")
     if not answer or not answer.get("text") or answer.get("mode") == "failed":
         return "partial" if final.get("pages") else "failed"
-    if error or answer.get("mode") == "beast":
+    if error or not final.get("answer") or answer.get("mode") == "beast":
         return "partial"
     return "ok"
 
@@ -97,19 +97,24 @@ def make_worker(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
         # A requested JSON answer format applies to the merged answer, not to the parts.
         context = dataclasses.replace(run_options(runtime), response_schema=None)
         final: dict[str, Any] = {}
-        share = task["loop_input"].get("budget_tokens")
+        share = int(task["loop_input"].get("budget_tokens") or 0)
         error: str | None = None
         error_type: str | None = None
         try:
-            if await run_loop(loop, task["loop_input"], context, final, token_cap=share):
-                error = f"its budget share ({share} tokens) ran out before an answer"
+            # A worker stops where the loop would start beast mode for lack of budget: one
+            # merge over every worker's sources costs less than N beast-mode answers, and
+            # the team's budget holds however large those prompts would have been.
+            if await run_loop(
+                loop, task["loop_input"], context, final, token_cap=int(FINAL_RESERVE_AT * share)
+            ):
+                error = "its budget share ran out before an answer; its sources go to the merge"
                 emit({**final, "worker": sub["worker"]}, "stopped", f"{sub['worker']}: {error}.")
         except GraphBubbleUp:  # interrupts and the like belong to the graph, not to us
             raise
         except Exception as exc:  # a failing worker must not sink the team
             error, error_type = f"{type(exc).__name__}: {exc}"[:500], type(exc).__name__
             emit({**final, "worker": sub["worker"]}, "error", f"{sub['worker']} failed: {error}")
-        answer = final.get("answer")
+        answer = final.get("answer") or final.get("draft")  # an unchecked draft beats nothing
         report: WorkerReport = {
             "worker": sub["worker"],
             "question": sub["question"],

@@ -36,8 +36,10 @@ Rules:
 - Support every factual claim with a footnote marker [^1], [^2], ... after the claim.
   Footnote n is references[n-1]: a source id (like S3) and a quote copied word for word from that
   source. Reuse the evidence quotes given in the findings.
-- If a part is missing or incomplete (listed under "Missing"), say briefly what could not be
-  established; never invent it.
+- A finding without an answer lists the sources its researcher read: cover that part from those
+  sources when they allow it.
+- If a part is still missing or incomplete, say briefly what could not be established; never
+  invent it.
 - {language}
 Reply with a single JSON object and nothing else:
 {{"answer": "text with [^1] markers", "references": [{{"source": "S1", "quote": "exact words"}}]}}
