@@ -41,6 +41,7 @@ QUESTIONS = (
 )
 # One bounded step may overshoot the budget: a few LLM calls of a few thousand tokens.
 STEP_ALLOWANCE = 20_000
+API_KEY = "sk-fault-suite-secret"
 
 
 @dataclass
@@ -59,7 +60,7 @@ class FaultyStack:
         """Settings for a run against this stack (private URLs allowed: it is all loopback)."""
         return Settings(
             OPENAI_BASE_URL=self.llm_url + "/v1",
-            OPENAI_API_KEY="test",  # type: ignore[arg-type]
+            OPENAI_API_KEY=API_KEY,  # type: ignore[arg-type]
             DEEPSEARCH_MODEL="brain",
             DEEPSEARCH_EMBEDDINGS="local",
             DEEPSEARCH_READER="direct",
