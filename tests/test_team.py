@@ -340,3 +340,23 @@ async def test_a_pasted_url_in_a_subproblem_is_read_first_by_its_worker(
     reads = [e["text"] for e in events if e["kind"] == "read" and e["worker"] == "worker-1"]
     assert reads[0] == url
     assert url in result.read_urls
+
+
+@pytest.mark.parametrize("budget", [20_000, 50_000])
+async def test_budget_holds_when_pages_make_every_step_expensive(budget: int) -> None:
+    long_pages = {
+        f"https://landmarks.example/{slug}": WebPage(
+            name,
+            [f"The {name} was completed in {year} in {city}."]
+            + [f"The {name} in {city} has had visitors and guides, story {i}." for i in range(300)],
+        )
+        for slug, (name, city, year, _) in LANDMARKS.items()
+    }
+    brain = Brain(fail_evaluations=100)
+    events, result = await run(
+        team_graph(brain, long_pages), Context(team_size=4, budget_tokens=budget)
+    )
+    assert result.usage["total_tokens"] <= budget
+    assert any(e["kind"] == "stopped" for e in events)
+    assert result.references  # stopped workers' sources still reached the merge
+    assert_references_sound(result, long_pages)

@@ -46,22 +46,33 @@ async def run_loop(
     """Run ``loop``, forwarding its progress events; ``final`` gets its latest values.
 
     ``final`` is filled as the run goes, so a caller still has the state reached
-    before a failure. With ``token_cap``, a loop that has spent that much without
-    an answer yet is stopped between steps, and True is returned.
+    before a failure. With ``token_cap`` (a worker's budget share), a loop without an
+    answer yet is stopped between steps, and True is returned, once it reaches the
+    share's final reserve (where it would start beast mode) or once its costliest step
+    so far would no longer fit in the share.
     """
     write = get_stream_writer()
+    costliest_step = 0
     # On a resumed checkpointed run, LangGraph resumes the loop at its failed step.
     stream: Any = loop.astream(dict(loop_input), context=context, stream_mode=["custom", "values"])
     async for mode, chunk in stream:
         if mode == "custom":
             write(chunk)
             continue
+        used_before = final.get("tokens_used", 0)
         final.clear()
         final.update(chunk)
-        if token_cap and final.get("tokens_used", 0) >= token_cap and not final.get("answer"):
+        used = final.get("tokens_used", 0)
+        costliest_step = max(costliest_step, used - used_before)
+        if token_cap and not final.get("answer") and _share_spent(used, costliest_step, token_cap):
             await stream.aclose()
             return True
     return False
+
+
+def _share_spent(used: int, costliest_step: int, share: int) -> bool:
+    """Tell whether a worker reached its final reserve, or its next step may not fit."""
+    return used >= FINAL_RESERVE_AT * share or used + costliest_step > share
 
 
 def make_solo(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
@@ -102,11 +113,8 @@ def make_worker(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
         error_type: str | None = None
         try:
             # A worker stops where the loop would start beast mode for lack of budget: one
-            # merge over every worker's sources costs less than N beast-mode answers, and
-            # the team's budget holds however large those prompts would have been.
-            if await run_loop(
-                loop, task["loop_input"], context, final, token_cap=int(FINAL_RESERVE_AT * share)
-            ):
+            # merge over every worker's sources costs less than N beast-mode answers.
+            if await run_loop(loop, task["loop_input"], context, final, token_cap=share):
                 error = "its budget share ran out before an answer; its sources go to the merge"
                 emit({**final, "worker": sub["worker"]}, "stopped", f"{sub['worker']}: {error}.")
         except GraphBubbleUp:  # interrupts and the like belong to the graph, not to us

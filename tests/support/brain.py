@@ -246,12 +246,13 @@ class Brain:
         refs: list[dict[str, str]] = []
         for body in re.findall(r"<finding [^>]*>\n(.*?)\n</finding>", user, re.S):
             evidence = re.findall(r'^- (S\d+): "(.*)"$', body, re.M)
+            if not evidence:  # no answer from that worker: use the sources it read
+                best = self._best_sentence(field_of(body, "Sub-problem"), _SOURCE.findall(user))
+                evidence = [best] if best else []
             if evidence:
                 sid, quote = evidence[0]
                 refs.append({"source": sid, "quote": quote})
                 parts.append(f"{quote} [^{len(refs)}]")
-            else:
-                parts.append(field_of(body, "Answer"))
         if section(user, "Missing").strip() not in ("", "(nothing)"):
             parts.append("Some parts could not be established.")
         return json.dumps({"answer": " ".join(p for p in parts if p), "references": refs})
