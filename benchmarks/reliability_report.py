@@ -155,6 +155,9 @@ def load_figures(section: Section, name: str, figures: LoadFigures) -> None:
         f"{before['rss_kb'] / 1024:.1f} MiB -> {after['rss_kb'] / 1024:.1f} MiB "
         f"({figures.growth('rss_kb'):+.1%})"
     )
+    section.figures[f"{name}: live objects"] = (
+        f"{before['objects']} -> {after['objects']} ({figures.growth('objects'):+.1%})"
+    )
     section.figures[f"{name}: fds / tasks after"] = f"{after['fds']} / {after['tasks']}"
     if figures.errors or figures.completed != figures.tried or after["tasks"]:
         section.failures.append(f"{name}: {dict(figures.errors)}, tasks left {after['tasks']}")
@@ -172,6 +175,8 @@ async def load_section(concurrent: int, sequential: int, hang_ups: int) -> Secti
         load_figures(section, "sequential soak", soak)
         if soak.growth("rss_kb") >= 0.10:
             section.failures.append(f"memory grew {soak.growth('rss_kb'):.1%} after warm-up")
+        if soak.growth("objects") >= 0.02:
+            section.failures.append(f"live objects grew {soak.growth('objects'):.1%}")
     blocked_model = AsyncScriptedChatModel(brain=Brain(), block=True)
     with load_server(blocked_model) as base:
         load_figures(section, "hang-ups cancelled", await disconnecting_clients(base, hang_ups))

@@ -49,6 +49,7 @@ async def test_sequential_runs_keep_memory_and_resources_flat(base_url: str) -> 
     figures = await sequential_runs(base_url, SEQUENTIAL, warmup=WARMUP)
     assert_clean(figures)
     assert figures.growth("rss_kb") < 0.10
+    assert figures.growth("objects") < 0.02  # live Python objects: the leak detector
 
 
 async def test_clients_that_hang_up_cancel_their_runs() -> None:

@@ -14,17 +14,19 @@ import json
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from deepsearch.api import build_graph
 from deepsearch.server.app import create_app
-from tests.support.api_server import QUESTION, scripted_graph, server_settings
+from tests.support.api_server import PAGES, QUESTION, local_settings, server_settings
 from tests.support.async_model import AsyncScriptedChatModel
 from tests.support.brain import Brain
+from tests.support.memory import MemoryReader, MemorySearch
 from tests.support.servers import serve
 
 ASGIApp = Any
@@ -46,17 +48,26 @@ def open_fds() -> int:
 
 @dataclass
 class DiagApp:
-    """Wrap an ASGI app with ``GET /_diag``: the serving loop's tasks, fds and memory."""
+    """Wrap an ASGI app with ``GET /_diag``: the serving loop's tasks, fds and memory.
+
+    ``forget`` empties the test doubles' own call logs before a collected reading, so
+    memory figures measure DeepSearch, not the scripted model's notebook.
+    """
 
     app: ASGIApp
+    forget: Callable[[], None] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Answer ``/_diag`` here; pass everything else to the wrapped app."""
         if scope["type"] != "http" or scope.get("path") != "/_diag":
             await self.app(scope, receive, send)
             return
+        objects = 0
         if scope.get("query_string") == b"gc=1":
+            if self.forget is not None:
+                self.forget()
             gc.collect()
+            objects = len(gc.get_objects())
         me = asyncio.current_task()
         names = Counter(_task_label(t) for t in asyncio.all_tasks() if t is not me)
         body = json.dumps(
@@ -65,6 +76,7 @@ class DiagApp:
                 "task_names": dict(names),
                 "fds": open_fds(),
                 "rss_kb": rss_kb(),
+                "objects": objects,
                 "threads": threading.active_count(),
             }
         ).encode()
@@ -91,8 +103,18 @@ def _task_label(task: asyncio.Task[Any]) -> str:
 def load_server(model: AsyncScriptedChatModel | None = None) -> Iterator[str]:
     """Serve the DeepSearch API (scripted model, in-memory web) with ``/_diag``; yield its URL."""
     model = model or AsyncScriptedChatModel(brain=Brain())
-    app = create_app(graph=scripted_graph(model), server_settings=server_settings())
-    with serve(DiagApp(app)) as base:
+    search, reader = MemorySearch(PAGES), MemoryReader(PAGES)
+    graph = build_graph(
+        model=model, search=search, reader=reader, settings=local_settings(), team=False
+    )
+
+    def forget() -> None:
+        model.brain.calls.clear()
+        search.queries.clear()
+        reader.reads.clear()
+
+    app = create_app(graph=graph, server_settings=server_settings())
+    with serve(DiagApp(app, forget)) as base:
         yield base
 
 
