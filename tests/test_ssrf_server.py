@@ -8,6 +8,7 @@ no connection, and the answer must list none of those URLs as read.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -57,3 +58,25 @@ def test_server_never_fetches_pasted_or_found_loopback_urls(
     assert completion.choices[0].finish_reason == "stop"
     assert extra.get("readURLs") == []
     assert set(pasted) & set(extra.get("visitedURLs", []))  # they were seen, and refused
+
+
+def test_server_never_fetches_image_or_file_urls_from_messages(tmp_path: Path) -> None:
+    settings = Settings(DEEPSEARCH_EMBEDDINGS="local", _env_file=None)  # type: ignore[call-arg]
+    graph = build_graph(model=AsyncScriptedChatModel(brain=Brain()), settings=settings, team=False)
+    with (
+        canary() as bird,
+        serve(create_app(graph=graph, server_settings=server_settings())) as base,
+    ):
+        client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
+        parts: list[dict[str, Any]] = [
+            {"type": "image_url", "image_url": {"url": f"http://127.0.0.1:{bird.port}/a.png"}},
+            {"type": "file", "file": {"file_data": f"http://[::1]:{bird.port}/a.pdf"}},
+        ]
+        for part in parts:
+            content = [{"type": "text", "text": "Describe this."}, part]
+            with pytest.raises(openai.BadRequestError):
+                client.chat.completions.create(
+                    model="jina-deepsearch-v1",
+                    messages=[{"role": "user", "content": content}],  # type: ignore[misc,list-item]
+                )
+        assert bird.connections == 0
