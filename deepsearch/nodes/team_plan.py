@@ -22,6 +22,7 @@ from deepsearch.prompts import team
 from deepsearch.prompts.render import defuse, render_knowledge
 from deepsearch.state import Candidate, Knowledge
 from deepsearch.tools.base import ProviderError, SearchResult
+from deepsearch.tools.embeddings.local import similarity
 from deepsearch.tools.toolbox import Toolbox
 from deepsearch.tools.urls import normalize_url
 
@@ -83,8 +84,6 @@ def worker_share(budget: int, spent: int, team_size: int) -> int:
 
 def _distinct(pool: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
     """Keep the first ``limit`` (question, deliverable) pairs whose questions differ."""
-    from deepsearch.tools.embeddings.local import similarity
-
     kept: list[tuple[str, str]] = []
     for text, deliverable in pool:
         text = " ".join(text.split())
