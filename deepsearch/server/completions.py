@@ -36,6 +36,11 @@ T = TypeVar("T")
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 Event = dict[str, Any]
 PING_SECONDS = 15
+QUEUED: Event = {
+    "type": "progress",
+    "kind": "queued",
+    "text": "The server is busy: waiting for a free run slot.",
+}
 
 
 class ClientGone(Exception):
@@ -104,45 +109,59 @@ async def unless_disconnected(request: Request, work: Coroutine[Any, Any, T]) ->
     return task.result()
 
 
-async def final_result(events: AsyncIterator[dict[str, Any]]) -> DeepSearchResult:
+async def final_result(batches: AsyncIterator[list[Event]]) -> DeepSearchResult:
     """Drain a run's events and return its result."""
-    async with aclosing(events):  # type: ignore[type-var]
-        async for event in events:
-            if event.get("type") == "result":
-                result: DeepSearchResult = event["result"]
-                return result
+    async with aclosing(batches):  # type: ignore[type-var]
+        async for batch in batches:
+            for event in batch:
+                if event.get("type") == "result":
+                    result: DeepSearchResult = event["result"]
+                    return result
     raise RuntimeError("the run ended without a result")
 
 
+def sse(*payloads: str) -> bytes:
+    """Frame payloads as SSE ``data:`` events, to be written in one go."""
+    return "".join(f"data: {p}\n\n" for p in payloads).encode()
+
+
 async def sse_chunks(
-    completion: Completion, events: AsyncIterator[dict[str, Any]], include_usage: bool
-) -> AsyncIterator[str]:
-    """Yield the SSE data of a streamed completion: think block, answer, final chunk, [DONE]."""
-    yield completion.content("<think>", "think", first=True)
-    in_think = True
+    completion: Completion, batches: AsyncIterator[list[Event]], include_usage: bool
+) -> AsyncIterator[bytes]:
+    """Yield the SSE bytes of a streamed completion: think block, answer, final chunk, [DONE].
+
+    Events that are ready together go out in one write (one think chunk for their lines).
+    """
+    yield sse(completion.content("<think>", "think", first=True))
+    pending: list[str] = []
     try:
         result: DeepSearchResult | None = None
-        async with aclosing(events):  # type: ignore[type-var]
-            async for event in events:
-                if event.get("type") == "result":
-                    result = event["result"]
-                elif (line := think_line(event)) is not None:
-                    yield completion.content(line, "think")
+        async with aclosing(batches):  # type: ignore[type-var]
+            async for batch in batches:
+                lines = []
+                for event in batch:
+                    if event.get("type") == "result":
+                        result = event["result"]
+                    elif (line := think_line(event)) is not None:
+                        lines.append(line)
+                if lines:
+                    pending.append(completion.content("".join(lines), "think"))
+                if result is None and pending:
+                    yield sse(*pending)
+                    pending = []
         if result is None:
             raise RuntimeError("the run ended without a result")
-        in_think = False
-        yield completion.content("</think>\n\n", "think")
+        pending.append(completion.content("</think>\n\n", "think"))
         if result.answer:
-            yield completion.content(result.answer, completion.answer_type)
-        yield completion.final(result, with_usage=not include_usage)
+            pending.append(completion.content(result.answer, completion.answer_type))
+        pending.append(completion.final(result, with_usage=not include_usage))
         if include_usage:
-            yield completion.usage_chunk(result)
+            pending.append(completion.usage_chunk(result))
     except Exception as exc:
         err = from_run_failure(exc)
-        if in_think:
-            yield completion.content("</think>\n\n", "think")
-        yield completion.error(err.message, err.code, err.status)
-    yield "[DONE]"
+        pending.append(completion.content("</think>\n\n", "think"))
+        pending.append(completion.error(err.message, err.code, err.status))
+    yield sse(*pending, "[DONE]")
 
 
 @dataclass
@@ -157,9 +176,17 @@ class CompletionsEndpoint:
     active_runs: int = 0
 
     _runs: set[asyncio.Task[None]] = field(default_factory=set)
+    _slots: asyncio.Semaphore | None = None
 
-    async def run_in_own_task(self, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
-        """Drive a run in its own task and relay its events; closing this cancels the run.
+    def slots(self) -> asyncio.Semaphore:
+        """Return the semaphore that bounds concurrent runs."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.server.max_concurrent_runs)
+        return self._slots
+
+    async def run_in_own_task(self, events: AsyncIterator[Event]) -> AsyncIterator[list[Event]]:
+        """Drive a run in its own task and relay its events in batches of those ready
+        together; closing this cancels the run.
 
         A task of its own gets one plain cancellation it can clean up after, where the
         response's cancel scope would keep cancelling LangGraph's own cleanup and leave
@@ -168,29 +195,38 @@ class CompletionsEndpoint:
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
         async def pump() -> None:
-            self.active_runs += 1
+            slots = self.slots()
+            if slots.locked():
+                queue.put_nowait(("event", QUEUED))
             try:
-                async with aclosing(events):  # type: ignore[type-var]
-                    async for event in events:
-                        queue.put_nowait(("event", event))
+                async with slots:
+                    self.active_runs += 1
+                    try:
+                        async with aclosing(events):  # type: ignore[type-var]
+                            async for event in events:
+                                queue.put_nowait(("event", event))
+                    finally:
+                        self.active_runs -= 1
             except Exception as exc:
                 queue.put_nowait(("error", exc))
             else:
                 queue.put_nowait(("end", None))
-            finally:
-                self.active_runs -= 1
 
         task = asyncio.create_task(pump(), name="deepsearch-run")
         self._runs.add(task)
         task.add_done_callback(self._runs.discard)
         try:
             while True:
-                kind, value = await queue.get()
-                if kind == "event":
-                    yield value
-                elif kind == "error":
+                items = [await queue.get()]
+                while not queue.empty():
+                    items.append(queue.get_nowait())
+                batch = [value for kind, value in items if kind == "event"]
+                if batch:
+                    yield batch
+                kind, value = items[-1]
+                if kind == "error":
                     raise value
-                else:
+                if kind == "end":
                     return
         finally:
             task.cancel()

@@ -27,6 +27,9 @@ class ServerSettings(BaseSettings):
         default_factory=list, alias="DEEPSEARCH_CORS_ORIGINS"
     )
     max_team_size: int = Field(default=8, alias="DEEPSEARCH_MAX_TEAM_SIZE", ge=1)
+    # Runs beyond this wait for a slot (their stream is already open), which keeps the
+    # event loop responsive to new requests when the CPU is saturated.
+    max_concurrent_runs: int = Field(default=64, alias="DEEPSEARCH_MAX_CONCURRENT_RUNS", ge=1)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
