@@ -360,3 +360,14 @@ async def test_budget_holds_when_pages_make_every_step_expensive(budget: int) ->
     assert any(e["kind"] == "stopped" for e in events)
     assert result.references  # stopped workers' sources still reached the merge
     assert_references_sound(result, long_pages)
+
+
+async def test_team_nodes_make_no_blocking_calls(
+    brain: Brain, landmark_pages: dict[str, WebPage]
+) -> None:
+    """`langgraph dev` fails runs that block the event loop; the team must not."""
+    blockbuster = pytest.importorskip("blockbuster")
+    graph = team_graph(brain, landmark_pages)
+    with blockbuster.blockbuster_ctx(["deepsearch"]):
+        _, result = await run(graph, Context(team_size=3))
+    assert result.mode == "merged"

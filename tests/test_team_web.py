@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from deepsearch import Context, astream_run, build_graph
 from deepsearch.citations import MARKER, normalize
@@ -32,7 +33,7 @@ async def test_team_over_the_local_web_with_a_real_openai_client(
     base, server = llm
     settings = Settings(
         OPENAI_BASE_URL=base + "/v1",
-        OPENAI_API_KEY="test-key",
+        OPENAI_API_KEY=SecretStr("test-key"),
         DEEPSEARCH_MODEL="brain",
         DEEPSEARCH_SEARCH_PROVIDER="searxng",
         SEARXNG_URL=testweb.base_url,
