@@ -71,3 +71,28 @@ def test_disconnecting_from_a_non_stream_request_cancels_the_run(
     assert blocked_model.cancelled.wait(10), "the model call was not cancelled"
     assert wait_until_idle(base_url) == 0
     assert blocked_model.calls == 1
+
+
+def test_runs_over_the_limit_wait_with_an_open_stream_and_start_when_a_slot_frees(
+    blocked_model: AsyncScriptedChatModel,
+) -> None:
+    settings = server_settings(DEEPSEARCH_MAX_CONCURRENT_RUNS=1)
+    app = create_app(graph=scripted_graph(blocked_model), server_settings=settings)
+    body = {**BODY, "stream": True}
+    with serve(app) as base:
+        url = base + "/v1/chat/completions"
+        with httpx.stream("POST", url, json=body, timeout=30) as first:
+            first_lines = first.iter_lines()  # kept: a discarded iterator closes the stream
+            next(first_lines)
+            assert blocked_model.started.wait(10)
+            with httpx.stream("POST", url, json=body, timeout=30) as second:
+                waiting = second.iter_lines()
+                assert any("waiting for a free run slot" in line for line in waiting)
+                assert blocked_model.calls == 1
+                first.close()
+                assert blocked_model.cancelled.wait(10)
+                deadline = time.monotonic() + 10
+                while blocked_model.calls < 2 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert blocked_model.calls == 2, "the queued run did not start"
+        assert wait_until_idle(base) == 0
