@@ -8,10 +8,11 @@ server and Studio can store and show it. Fields that parallel branches write
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from typing_extensions import TypedDict  # pydantic needs it for JSON schemas on Python < 3.12
 
 Action = Literal["search", "read", "reflect", "answer"]
 CheckType = Literal["definitive", "freshness", "plurality", "completeness", "strict"]

@@ -77,20 +77,28 @@ class Cache:
             path: Database file, or ``":memory:"``.
             ttl: Default time to live of entries, in seconds.
         """
-        self.path = str(path)
+        self.path = str(path) if str(path) == MEMORY else str(Path(path).expanduser())
         self.ttl = ttl
         self._lock = threading.Lock()
-        if self.path != MEMORY:
-            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            self.path = str(Path(self.path).expanduser())
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
-        with self._lock:
+        # Opened on first use, inside a worker thread: the constructor runs inside graph
+        # nodes, where `langgraph dev` rejects blocking file I/O on the event loop.
+        self._connection: sqlite3.Connection | None = None
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        """Return the connection, opening it on first use (call with ``_lock`` held)."""
+        if self._connection is None:
             if self.path != MEMORY:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("DELETE FROM cache WHERE expires < ?", (time.time(),))
-            self._conn.commit()
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+            if self.path != MEMORY:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            conn.execute("DELETE FROM cache WHERE expires < ?", (time.time(),))
+            conn.commit()
+            self._connection = conn
+        return self._connection
 
     def _get(self, key: str) -> str | None:
         with self._lock:
@@ -155,7 +163,9 @@ class Cache:
     def close(self) -> None:
         """Close the database connection."""
         with self._lock:
-            self._conn.close()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
 
 _open_caches: dict[str, Cache] = {}
