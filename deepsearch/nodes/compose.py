@@ -15,6 +15,7 @@ from deepsearch.prompts.render import (
 )
 from deepsearch.state import Answer, ResearchState
 from deepsearch.tools.toolbox import Toolbox
+from deepsearch.tracing import step_metadata
 
 
 class CitedQuote(BaseModel):
@@ -64,7 +65,7 @@ async def write_answer(
         system,
         user,
         fallback=lambda: WrittenAnswer(answer=""),
-        metadata={"step": state.get("step", 0)},
+        metadata=step_metadata(state),
         images=list(state.get("images", [])) or None,
     )
     spend.add(result)

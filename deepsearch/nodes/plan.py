@@ -22,6 +22,7 @@ from deepsearch.prompts.render import (
 )
 from deepsearch.state import Action, ResearchState
 from deepsearch.tools.toolbox import Toolbox
+from deepsearch.tracing import step_metadata
 
 MAX_UNREAD_FOR_SEARCH = 50
 MAX_GAPS_FOR_REFLECT = 2
@@ -111,7 +112,7 @@ def make_plan(tools: Toolbox) -> NodeFn:
             system,
             user,
             fallback=lambda: fallback_decision(state, allowed, question),
-            metadata={"step": step},
+            metadata={**step_metadata(state), "step": step},
         )
         spend.add(result)
         decision = result.value

@@ -15,6 +15,7 @@ from deepsearch.prompts import reflector
 from deepsearch.prompts.render import render_evaluations, render_knowledge, render_sources
 from deepsearch.state import ResearchState
 from deepsearch.tools.toolbox import Toolbox
+from deepsearch.tracing import step_metadata
 
 MAX_NEW_QUESTIONS = 2
 MAX_GAPS = 5
@@ -63,7 +64,7 @@ def make_reflect(tools: Toolbox) -> NodeFn:
                     sources=render_sources(state.get("pages", {}), 12_000),
                 ),
                 fallback=Gaps,
-                metadata={"step": state.get("step", 0)},
+                metadata=step_metadata(state),
             )
             spend.add(result)
             proposed = result.value.questions

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from deepsearch.settings import Settings, get_settings
 from deepsearch.tools.base import Reader, Relevance, SearchProvider
 from deepsearch.tools.llm import LLM, make_llm
+from deepsearch.tracing import traced_reader, traced_search
 
 
 @dataclass
@@ -40,31 +41,36 @@ class Toolbox:
     def search(self, name: str | None = None) -> SearchProvider:
         """Return the search provider for this run: explicit, per-run name, or the default."""
         if self.search_override is not None and not name:
-            return self.search_override
+            return traced_search(self.search_override)
         from deepsearch.tools.search import make_search_provider
 
         key = name or self.settings.effective_search_provider()
         if key not in self._search_cache:
-            self._search_cache[key] = make_search_provider(key, self.settings)
+            self._search_cache[key] = traced_search(make_search_provider(key, self.settings))
         return self._search_cache[key]
 
     @property
     def reader(self) -> Reader:
         """Return the reader (explicit, else from settings)."""
         if self.reader_override is not None:
-            return self.reader_override
+            return traced_reader(self.reader_override)
         if self._reader is None:
             from deepsearch.tools.read import make_reader
 
-            self._reader = make_reader(self.settings.effective_reader(), self.settings)
+            self._reader = traced_reader(
+                make_reader(self.settings.effective_reader(), self.settings)
+            )
         return self._reader
 
     def reader_for(self, search_provider: str | None) -> Reader:
         """Return the reader that matches a per-run search provider (the corpus reads itself)."""
-        if search_provider == "local" and self.reader_override is None:
+        provider = search_provider or (
+            None if self.search_override else self.settings.effective_search_provider()
+        )
+        if provider == "local" and self.reader_override is None:
             from deepsearch.tools.read import make_reader
 
-            return make_reader("local", self.settings)
+            return traced_reader(make_reader("local", self.settings))
         return self.reader
 
     @property
