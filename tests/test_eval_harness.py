@@ -153,7 +153,7 @@ async def test_runner_grades_every_question_and_resumes_without_rerunning(
     answered = [r for r in first if r["references"]]
     assert answered, "the scripted runs should cite their sources"
     assert all(r["faithfulness"] == 1.0 for r in answered)
-    planner_calls = sum(1 for c in brain.calls if c.role == "planner")
+    calls_before = len(brain.calls)
 
     seen: list[str] = []
     records = await run_eval(
@@ -161,8 +161,11 @@ async def test_runner_grades_every_question_and_resumes_without_rerunning(
     )
     assert seen == ["q3"]
     assert [r["id"] for r in records] == ["q1", "q2", "q3"]
-    asked = [c.user for c in brain.calls[planner_calls:] if c.role == "planner"]
-    assert asked and not any(ITEMS[0].question in u or ITEMS[1].question in u for u in asked)
+    asked = [c.user for c in brain.calls[calls_before:] if c.role == "planner"]
+    first_lines = [u.splitlines()[0] for u in asked]
+    assert asked and not any(
+        ITEMS[0].question in line or ITEMS[1].question in line for line in first_lines
+    )
     assert sorted(load_results(results)) == ["q1", "q2", "q3"]
 
     paths = write_reports("unit", records, tmp_path / "out")
