@@ -88,6 +88,18 @@ def test_stream_sends_think_block_answer_final_chunk_and_usage(client: openai.Op
     assert all(c.model == "m" and c.id == chunks[0].id for c in chunks)
 
 
+def test_think_chunks_carry_live_budget_progress(client: openai.OpenAI) -> None:
+    chunks = list(client.chat.completions.create(model="m", messages=USER, stream=True))  # type: ignore[arg-type]
+    progress = [
+        (c.choices[0].delta.model_extra or {}).get("progress") for c in chunks if c.choices
+    ]
+    seen = [p for p in progress if p]
+    assert seen, "think chunks carry the run's progress"
+    assert all(p["budget_tokens"] > 0 for p in seen)
+    used = [p["tokens_used"] for p in seen]
+    assert used == sorted(used) and used[-1] > 0  # tokens grow as the run goes
+
+
 def test_stream_include_usage_sends_openais_trailing_usage_chunk(client: openai.OpenAI) -> None:
     chunks = list(
         client.chat.completions.create(

@@ -39,6 +39,17 @@ def think_line(event: dict[str, Any]) -> str | None:
     return f"[{worker}] {line}\n" if worker else f"{line}\n"
 
 
+def progress_of(event: dict[str, Any]) -> dict[str, Any]:
+    """Return the budget figures of a progress event (for live token meters)."""
+    return {
+        "step": event.get("step", 0),
+        "worker": event.get("worker"),
+        "kind": event.get("kind"),
+        "tokens_used": event.get("tokens_used", 0),
+        "budget_tokens": event.get("budget_tokens", 0),
+    }
+
+
 def citation_annotations(result: DeepSearchResult) -> list[dict[str, Any]]:
     """Return the references as OpenAI ``url_citation`` annotations (with marker offsets)."""
     out = []
@@ -113,9 +124,18 @@ class Completion:
         }
         return json.dumps(body)
 
-    def content(self, text: str, kind: str, *, first: bool = False) -> str:
-        """Return a chunk carrying ``text`` of the given ``type``."""
+    def content(
+        self,
+        text: str,
+        kind: str,
+        *,
+        first: bool = False,
+        progress: dict[str, Any] | None = None,
+    ) -> str:
+        """Return a chunk carrying ``text`` of the given ``type`` (and the run's progress)."""
         delta: dict[str, Any] = {"content": text, "type": kind}
+        if progress:
+            delta["progress"] = progress
         if first:
             delta = {"role": "assistant", **delta}
         return self.chunk(delta)

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from deepsearch.api import DeepSearchResult, astream_run, build_graph
 from deepsearch.server.attachments import run_input
-from deepsearch.server.chunks import Completion, think_line
+from deepsearch.server.chunks import Completion, progress_of, think_line
 from deepsearch.server.config import ServerSettings
 from deepsearch.server.errors import (
     APIError,
@@ -139,13 +139,15 @@ async def sse_chunks(
         async with aclosing(batches):  # type: ignore[type-var]
             async for batch in batches:
                 lines = []
+                progress: dict[str, Any] | None = None
                 for event in batch:
                     if event.get("type") == "result":
                         result = event["result"]
                     elif (line := think_line(event)) is not None:
                         lines.append(line)
+                        progress = progress_of(event)
                 if lines:
-                    pending.append(completion.content("".join(lines), "think"))
+                    pending.append(completion.content("".join(lines), "think", progress=progress))
                 if result is None and pending:
                     yield sse(*pending)
                     pending = []
