@@ -65,7 +65,7 @@ async def langgraph_baseline(nodes: int, runs: int = 30) -> float:
     return (time.perf_counter() - start) / runs / nodes * 1000
 
 
-async def main(runs: int) -> None:
+async def main(runs: int, team: bool = True) -> None:
     """Run the loop ``runs`` times and print per-step figures."""
     pages = {f"https://example.org{p}": v for p, v in DEFAULT_PAGES.items()}
     settings = Settings(DEEPSEARCH_EMBEDDINGS="local", _env_file=None)  # type: ignore[call-arg]
@@ -91,6 +91,7 @@ async def main(runs: int) -> None:
             search=MemorySearch(pages),
             reader=MemoryReader(pages),
             settings=settings,
+            team=team,
         )
         nodes = 0
         steps = 0
@@ -135,4 +136,8 @@ async def main(runs: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=50)
-    asyncio.run(main(parser.parse_args().runs))
+    parser.add_argument(
+        "--bare", action="store_true", help="the research loop without the team wrapper"
+    )
+    args = parser.parse_args()
+    asyncio.run(main(args.runs, team=not args.bare))
