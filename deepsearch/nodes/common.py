@@ -12,6 +12,8 @@ from langgraph.runtime import Runtime
 from deepsearch.context import Context
 from deepsearch.prompts.render import UNTRUSTED_NOTE
 from deepsearch.state import Candidate
+from deepsearch.tools.ranking import host_matches
+from deepsearch.tools.urls import hostname
 
 # A node function as LangGraph calls it: (state, runtime) -> update or Command.
 NodeFn = Callable[..., Awaitable[Any]]
@@ -57,20 +59,8 @@ def diary_line(state: Mapping[str, Any], text: str) -> str:
     return f"{who}Step {state.get('step', 0)}: {text}"
 
 
-def host_matches(host: str, patterns: list[str]) -> bool:
-    """Tell whether ``host`` is one of ``patterns`` or a subdomain of one."""
-    host = host.lower().rstrip(".")
-    for pattern in patterns:
-        p = pattern.lower().strip().lstrip("*.").rstrip(".")
-        if p and (host == p or host.endswith("." + p)):
-            return True
-    return False
-
-
 def host_allowed(url: str, ctx: Context) -> bool:
     """Apply ``bad_hostnames`` and ``only_hostnames`` to a URL about to be read."""
-    from deepsearch.tools.urls import hostname
-
     try:
         host = hostname(url)
     except ValueError:
