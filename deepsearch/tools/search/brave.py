@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
-from deepsearch.tools.http import (
-    MAX_QUERY_CHARS,
-    clamp_results,
-    clean_text,
-    parse_json,
-    provider_client,
-    request_with_retries,
-)
+from deepsearch.tools.http import clean_text
+from deepsearch.tools.search.keyed import KeyedJSONSearch, prepare_query
 
 DEFAULT_URL = "https://api.search.brave.com/res/v1/web/search"
 _LANGUAGE_CODES = {
@@ -80,43 +72,20 @@ def parse_brave(data: Any, limit: int) -> SearchResponse:
     return SearchResponse(results=results)
 
 
-class BraveSearch:
+class BraveSearch(KeyedJSONSearch):
     """Search the web through the Brave Search API."""
 
     name = "brave"
-
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = DEFAULT_URL,
-        timeout: float = 20.0,
-        retries: int = 2,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        """Configure the provider.
-
-        Args:
-            api_key: The ``BRAVE_API_KEY`` (sent as ``X-Subscription-Token``).
-            base_url: The web search endpoint.
-            timeout: Seconds per attempt.
-            retries: Extra attempts on transient failures.
-            client: A client to reuse; by default one per call.
-        """
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout = timeout
-        self._retries = retries
-        self._client = client
+    default_url = DEFAULT_URL
 
     async def search(
         self, query: str, *, num_results: int = 10, language: str | None = None
     ) -> SearchResponse:
         """Return Brave's results (``language`` maps to ``search_lang``)."""
-        query = query.strip()[:MAX_QUERY_CHARS]
-        if not query:
+        prepared = prepare_query(query, num_results)
+        if prepared is None:
             return SearchResponse(results=[])
-        limit = clamp_results(num_results)
+        query, limit = prepared
         params = {"q": query, "count": str(limit)}
         if language:
             params["search_lang"] = brave_language(language)
@@ -125,14 +94,5 @@ class BraveSearch:
             "Accept-Encoding": "gzip",
             "X-Subscription-Token": self._api_key,
         }
-        async with provider_client(self._client, self._timeout) as client:
-            response = await request_with_retries(
-                client,
-                "GET",
-                self._base_url,
-                provider=self.name,
-                retries=self._retries,
-                params=params,
-                headers=headers,
-            )
-        return parse_brave(parse_json(response, self.name), limit)
+        data = await self._call("GET", params=params, headers=headers)
+        return parse_brave(data, limit)

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
-from deepsearch.tools.http import (
-    MAX_QUERY_CHARS,
-    clamp_results,
-    clean_text,
-    parse_json,
-    provider_client,
-    request_with_retries,
-)
+from deepsearch.tools.http import clean_text
+from deepsearch.tools.search.keyed import KeyedJSONSearch, prepare_query
 
 DEFAULT_URL = "https://s.jina.ai/"
 
@@ -71,43 +63,21 @@ def parse_jina(data: Any, limit: int) -> SearchResponse:
     )
 
 
-class JinaSearch:
+class JinaSearch(KeyedJSONSearch):
     """Search the web through Jina Search; reports the tokens it bills."""
 
     name = "jina"
-
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = DEFAULT_URL,
-        timeout: float = 30.0,
-        retries: int = 2,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        """Configure the provider.
-
-        Args:
-            api_key: The ``JINA_API_KEY``.
-            base_url: The search endpoint (overridable for tests and proxies).
-            timeout: Seconds per attempt.
-            retries: Extra attempts on transient failures.
-            client: A client to reuse; by default one per call.
-        """
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout = timeout
-        self._retries = retries
-        self._client = client
+    default_url = DEFAULT_URL
+    default_timeout = 30.0
 
     async def search(
         self, query: str, *, num_results: int = 10, language: str | None = None
     ) -> SearchResponse:
         """Return Jina's results for ``query`` (``language`` maps to ``hl``)."""
-        query = query.strip()[:MAX_QUERY_CHARS]
-        if not query:
+        prepared = prepare_query(query, num_results)
+        if prepared is None:
             return SearchResponse(results=[])
-        limit = clamp_results(num_results)
+        query, limit = prepared
         params = {"q": query, "num": str(limit)}
         if language:
             params["hl"] = language
@@ -116,14 +86,5 @@ class JinaSearch:
             "Accept": "application/json",
             "X-Respond-With": "no-content",
         }
-        async with provider_client(self._client, self._timeout) as client:
-            response = await request_with_retries(
-                client,
-                "GET",
-                self._base_url,
-                provider=self.name,
-                retries=self._retries,
-                params=params,
-                headers=headers,
-            )
-        return parse_jina(parse_json(response, self.name), limit)
+        data = await self._call("GET", params=params, headers=headers)
+        return parse_jina(data, limit)

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
-from deepsearch.tools.http import (
-    MAX_QUERY_CHARS,
-    clamp_results,
-    clean_text,
-    parse_json,
-    provider_client,
-    request_with_retries,
-)
+from deepsearch.tools.http import clean_text
+from deepsearch.tools.search.keyed import KeyedJSONSearch, prepare_query
 
 DEFAULT_URL = "https://google.serper.dev/search"
 
@@ -67,55 +59,23 @@ def parse_serper(data: Any, limit: int) -> SearchResponse:
     return SearchResponse(results=results)
 
 
-class SerperSearch:
+class SerperSearch(KeyedJSONSearch):
     """Search Google through Serper."""
 
     name = "serper"
-
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = DEFAULT_URL,
-        timeout: float = 20.0,
-        retries: int = 2,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        """Configure the provider.
-
-        Args:
-            api_key: The ``SERPER_API_KEY`` (sent as ``X-API-KEY``).
-            base_url: The search endpoint.
-            timeout: Seconds per attempt.
-            retries: Extra attempts on transient failures.
-            client: A client to reuse; by default one per call.
-        """
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout = timeout
-        self._retries = retries
-        self._client = client
+    default_url = DEFAULT_URL
 
     async def search(
         self, query: str, *, num_results: int = 10, language: str | None = None
     ) -> SearchResponse:
         """Return Google's organic results via Serper (``language`` maps to ``hl``)."""
-        query = query.strip()[:MAX_QUERY_CHARS]
-        if not query:
+        prepared = prepare_query(query, num_results)
+        if prepared is None:
             return SearchResponse(results=[])
-        limit = clamp_results(num_results)
+        query, limit = prepared
         body: dict[str, Any] = {"q": query, "num": limit}
         if language:
             body["hl"] = language.strip().lower()
         headers = {"X-API-KEY": self._api_key, "Content-Type": "application/json"}
-        async with provider_client(self._client, self._timeout) as client:
-            response = await request_with_retries(
-                client,
-                "POST",
-                self._base_url,
-                provider=self.name,
-                retries=self._retries,
-                json=body,
-                headers=headers,
-            )
-        return parse_serper(parse_json(response, self.name), limit)
+        data = await self._call("POST", json=body, headers=headers)
+        return parse_serper(data, limit)
