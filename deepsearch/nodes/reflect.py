@@ -14,6 +14,7 @@ from deepsearch.progress import emit
 from deepsearch.prompts import reflector
 from deepsearch.prompts.render import render_evaluations, render_knowledge, render_sources
 from deepsearch.state import ResearchState
+from deepsearch.tools.embeddings.local import similarity
 from deepsearch.tools.toolbox import Toolbox
 from deepsearch.tracing import step_metadata
 
@@ -31,8 +32,6 @@ class Gaps(BaseModel):
 
 def new_questions(proposed: list[str], asked: list[str]) -> list[str]:
     """Keep proposed questions that are not (near) duplicates of ones already asked."""
-    from deepsearch.tools.embeddings.local import similarity
-
     kept: list[str] = []
     for q in proposed:
         q = " ".join(q.split())

@@ -13,6 +13,7 @@ from deepsearch.nodes.common import NodeFn, diary_line, run_options
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, ResearchState
 from deepsearch.tools.base import ProviderError, SearchResponse
+from deepsearch.tools.embeddings.local import similarity
 from deepsearch.tools.toolbox import Toolbox
 from deepsearch.tools.urls import normalize_url
 
@@ -23,8 +24,6 @@ RESULTS_PER_QUERY = 10
 
 def fresh_queries(proposed: list[str], done: list[str]) -> list[str]:
     """Drop exact and near-duplicate queries (against earlier ones and each other)."""
-    from deepsearch.tools.embeddings.local import similarity
-
     kept: list[str] = []
     seen = [q.lower() for q in done]
     for query in proposed:
