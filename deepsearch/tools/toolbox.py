@@ -26,7 +26,7 @@ class Toolbox:
     relevance_override: Relevance | None = None
     _search_cache: dict[str, SearchProvider] = field(default_factory=dict)
     _llm: LLM | None = None
-    _reader: Reader | None = None
+    _readers: dict[str, Reader] = field(default_factory=dict)
     _relevance: Relevance | None = None
 
     @property
@@ -40,27 +40,36 @@ class Toolbox:
 
     def search(self, name: str | None = None) -> SearchProvider:
         """Return the search provider for this run: explicit, per-run name, or the default."""
-        if self.search_override is not None and not name:
-            return traced_search(self.search_override)
-        from deepsearch.tools.search import make_search_provider
-
-        key = name or self.settings.effective_search_provider()
+        explicit = self.search_override is not None and not name
+        key = "" if explicit else (name or self.settings.effective_search_provider())
         if key not in self._search_cache:
-            self._search_cache[key] = traced_search(make_search_provider(key, self.settings))
+            if self.search_override is not None and explicit:
+                provider = self.search_override
+            else:
+                from deepsearch.tools.search import make_search_provider
+
+                provider = make_search_provider(key, self.settings)
+            self._search_cache[key] = traced_search(provider)
         return self._search_cache[key]
+
+    def _reader_named(self, name: str) -> Reader:
+        """Return the (traced) reader called ``name``, the explicit one under ``""``."""
+        if name not in self._readers:
+            if self.reader_override is not None and not name:
+                reader = self.reader_override
+            else:
+                from deepsearch.tools.read import make_reader
+
+                reader = make_reader(name, self.settings)
+            self._readers[name] = traced_reader(reader)
+        return self._readers[name]
 
     @property
     def reader(self) -> Reader:
         """Return the reader (explicit, else from settings)."""
         if self.reader_override is not None:
-            return traced_reader(self.reader_override)
-        if self._reader is None:
-            from deepsearch.tools.read import make_reader
-
-            self._reader = traced_reader(
-                make_reader(self.settings.effective_reader(), self.settings)
-            )
-        return self._reader
+            return self._reader_named("")
+        return self._reader_named(self.settings.effective_reader())
 
     def reader_for(self, search_provider: str | None) -> Reader:
         """Return the reader that matches a per-run search provider (the corpus reads itself)."""
@@ -68,9 +77,7 @@ class Toolbox:
             None if self.search_override else self.settings.effective_search_provider()
         )
         if provider == "local" and self.reader_override is None:
-            from deepsearch.tools.read import make_reader
-
-            return traced_reader(make_reader("local", self.settings))
+            return self._reader_named("local")
         return self.reader
 
     @property
