@@ -64,11 +64,11 @@ def page_url(stack: Stack, path: str) -> str:
     return stack.web.base_url + path
 
 
-async def test_studio_lists_both_graphs_with_their_option_form_and_drawing(stack: Stack) -> None:
+async def test_studio_lists_the_graph_with_its_option_form_and_drawing(stack: Stack) -> None:
     client = get_client(url=stack.dev.url)
     assistants = await client.assistants.search()
     by_graph = {a["graph_id"]: a for a in assistants}
-    assert set(by_graph) == {"deepsearch", "research"}
+    assert set(by_graph) == {"deepsearch"}
 
     schemas = await client.assistants.get_schemas(by_graph["deepsearch"]["assistant_id"])
     options = (schemas["context_schema"] or {})["properties"]
@@ -77,8 +77,8 @@ async def test_studio_lists_both_graphs_with_their_option_form_and_drawing(stack
 
     drawing = await client.assistants.get_graph(by_graph["deepsearch"]["assistant_id"], xray=True)
     nodes = {n["id"] for n in drawing["nodes"]}
-    assert {"team_plan", "team_merge", "research:plan", "research:answer"} <= nodes
-    loop = await client.assistants.get_graph(by_graph["research"]["assistant_id"])
+    assert {"team_plan", "team_merge", "plan", "answer", "worker:plan"} <= nodes
+    loop = await client.assistants.get_graph(by_graph["deepsearch"]["assistant_id"])
     edges = {(e["source"], e["target"]) for e in loop["edges"]}
     assert {("plan", "search"), ("search", "rank_urls"), ("answer", "evaluate")} <= edges
 
@@ -136,7 +136,7 @@ async def test_breakpoint_before_answer_then_resume_on_the_same_thread(stack: St
     calls_before = len(stack.brain.calls)
     await client.runs.wait(
         thread["thread_id"],
-        "research",
+        "deepsearch",
         input={"question": QUESTION},
         context=LOW,
         interrupt_before=["answer"],
@@ -148,7 +148,7 @@ async def test_breakpoint_before_answer_then_resume_on_the_same_thread(stack: St
     assert "answerer" not in roles_paused and "planner" in roles_paused
     queries = list(stack.web.queries)
 
-    await client.runs.wait(thread["thread_id"], "research", input=None, context=LOW)
+    await client.runs.wait(thread["thread_id"], "deepsearch", input=None, context=LOW)
     done = await client.threads.get_state(thread["thread_id"])
     assert done["next"] == []
     assert "Bartholdi" in done["values"]["answer"]["text"]  # type: ignore[call-overload]
@@ -229,5 +229,4 @@ def test_every_module_langgraph_json_names_imports_without_keys(tmp_path: Path) 
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.splitlines()
     assert "./deepsearch/agent.py:graph CompiledStateGraph None" in lines
-    assert "./deepsearch/studio.py:research CompiledStateGraph None" in lines
     assert any(line.startswith("./deepsearch/server/app.py:app FastAPI") for line in lines)

@@ -289,12 +289,14 @@ async def test_raw_graph_keeps_the_loop_output_and_streams_subgraph_events_once(
     assert out["messages"][-1].content == out["answer"]["text"]
 
 
-def test_studio_sees_the_research_loop_as_subgraphs(
+def test_studio_sees_the_loop_and_the_workers_as_a_subgraph(
     brain: Brain, landmark_pages: dict[str, WebPage]
 ) -> None:
     graph = team_graph(brain, landmark_pages)
-    assert {name for name, _ in graph.get_subgraphs()} == {"research", "worker"}
+    # One researcher runs the loop's own nodes; only team workers are a subgraph.
+    assert {name for name, _ in graph.get_subgraphs()} == {"worker"}
     nodes = set(graph.get_graph(xray=True).nodes)
+    assert {"plan", "answer", "evaluate", "beast_mode"} <= nodes
     assert {"team_plan", "team_merge", "worker:plan", "worker:beast_mode"} <= nodes
 
 

@@ -51,7 +51,7 @@ async def test_crashed_solo_run_resumes_inside_the_loop_at_the_failed_step(
             pass
         else:
             raise AssertionError("the run should have failed")
-        assert await pending_nodes(graph, "t-1") == ["research"]
+        assert await pending_nodes(graph, "t-1") == ["answer"]
         planner_calls = brain.roles().count("planner")
         queries = list(memory_search.queries)
 

@@ -7,6 +7,7 @@ progress run out (beast_mode → finalize). A router checks the budget before ev
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -31,16 +32,20 @@ from deepsearch.tools.toolbox import Toolbox
 def research_builder(
     tools: Toolbox,
     *,
+    state_schema: type[Any] = ResearchState,
     input_schema: type[Any] = InputState,
     output_schema: type[Any] = OutputState,
+    route_start: tuple[Callable[..., Any], Sequence[str]] = (route_step, ("plan", "beast_mode")),
 ) -> StateGraph[Any, Any, Any, Any]:
     """Return the uncompiled research-loop graph wired to ``tools``.
 
     Team workers compile it with ``input_schema=WorkerInput`` so their budget share
-    and name reach the loop.
+    and name reach the loop. The team graph extends it (``state_schema=TeamState``)
+    and routes the start through ``route_start`` (a router and its targets), so a
+    single researcher runs the loop itself, with no subgraph around it.
     """
     builder = StateGraph(
-        ResearchState,
+        state_schema,
         context_schema=Context,
         input_schema=input_schema,
         output_schema=output_schema,
@@ -57,7 +62,8 @@ def research_builder(
     builder.add_node("finalize", make_finalize(tools))
 
     builder.add_edge(START, "prepare")
-    builder.add_conditional_edges("prepare", route_step, ["plan", "beast_mode"])
+    router, targets = route_start
+    builder.add_conditional_edges("prepare", router, list(targets))
     builder.add_edge("search", "rank_urls")
     builder.add_edge("read", "rank_urls")
     builder.add_conditional_edges("rank_urls", route_step, ["plan", "beast_mode"])

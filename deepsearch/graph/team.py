@@ -1,18 +1,19 @@
-"""The DeepSearch graph: the research loop alone, or a team of them (map-reduce).
+"""The DeepSearch graph: the research loop, extended with a team map-reduce.
 
-With ``team_size`` 1 the run goes straight into the research loop (``research``).
-With N > 1: ``prepare`` → ``team_plan`` (N sub-problems, budget shares) → ``Send``
-one ``worker`` per sub-problem, each the same research loop compiled as a subgraph
-with its own attempts and budget share → ``team_merge`` (one answer, references
-renumbered and deduplicated) → ``finalize``. Workers share the Toolbox, so they share
-its providers and their cache: a page read by one worker is not paid for again.
+One graph serves every ``team_size``. With 1, ``prepare`` routes straight into the
+research loop's ``plan`` (no subgraph, so breakpoints and traces see the loop's own
+nodes). With N > 1: ``prepare`` → ``team_plan`` (N sub-problems, budget shares) →
+``Send`` one ``worker`` per sub-problem, each the research loop compiled as a
+subgraph with its own attempts and budget share → ``team_merge`` (one answer,
+references renumbered and deduplicated) → ``finalize``. Workers share the Toolbox,
+so they share its providers and their cache: a page read by one worker is not paid
+for again.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Send
@@ -21,18 +22,22 @@ from deepsearch.context import Context
 from deepsearch.graph.research import research_builder
 from deepsearch.graph.team_state import TeamState, WorkerOutput, WorkerTask
 from deepsearch.nodes.common import run_options
-from deepsearch.nodes.finalize import make_finalize
-from deepsearch.nodes.prepare import prepare
+from deepsearch.nodes.routing import next_step
 from deepsearch.nodes.team_merge import make_team_merge
 from deepsearch.nodes.team_plan import make_team_plan, team_size_of, worker_task
-from deepsearch.nodes.team_worker import make_solo, make_worker
-from deepsearch.state import InputState, OutputState, WorkerInput
+from deepsearch.nodes.team_worker import make_worker
+from deepsearch.state import WorkerInput
 from deepsearch.tools.toolbox import Toolbox
 
+START_TARGETS = ("team_plan", "plan", "beast_mode")
 
-def route_team(state: TeamState, runtime: Runtime[Context]) -> Literal["research", "prepare"]:
-    """Start: one researcher runs the loop directly; a team is planned first."""
-    return "prepare" if team_size_of(run_options(runtime)) > 1 else "research"
+
+def route_start(
+    state: TeamState, runtime: Runtime[Context]
+) -> Literal["team_plan", "plan", "beast_mode"]:
+    """After ``prepare``: a team is planned first; one researcher starts the loop."""
+    ctx = run_options(runtime)
+    return "team_plan" if team_size_of(ctx) > 1 else next_step(state, ctx)
 
 
 def dispatch_workers(state: TeamState, runtime: Runtime[Context]) -> list[Send]:
@@ -44,27 +49,17 @@ def dispatch_workers(state: TeamState, runtime: Runtime[Context]) -> list[Send]:
 def build_team_graph(
     tools: Toolbox, *, checkpointer: Any = None, name: str = "deepsearch"
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """Compile the DeepSearch graph: the research loop, or a team of them when team_size > 1."""
-    solo_loop = research_builder(tools).compile(name="research")
+    """Compile the DeepSearch graph: the research loop, with a team branch for team_size > 1."""
     worker_loop = research_builder(
         tools, input_schema=WorkerInput, output_schema=WorkerOutput
     ).compile(name="worker")
-
-    builder = StateGraph(
-        TeamState, context_schema=Context, input_schema=InputState, output_schema=OutputState
+    builder = research_builder(
+        tools, state_schema=TeamState, route_start=(route_start, START_TARGETS)
     )
-    builder.add_node("research", make_solo(solo_loop))
-    builder.add_node("prepare", prepare)
     builder.add_node("team_plan", make_team_plan(tools))
     builder.add_node("worker", make_worker(worker_loop), input_schema=WorkerTask)
     builder.add_node("team_merge", make_team_merge(tools))
-    builder.add_node("finalize", make_finalize(tools))
-
-    builder.add_conditional_edges(START, route_team, ["research", "prepare"])
-    builder.add_edge("research", END)
-    builder.add_edge("prepare", "team_plan")
     builder.add_conditional_edges("team_plan", dispatch_workers, ["worker"])
     builder.add_edge("worker", "team_merge")
-    builder.add_edge("finalize", END)
     builder.add_edge("team_merge", "finalize")
     return builder.compile(checkpointer=checkpointer, name=name)

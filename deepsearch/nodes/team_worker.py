@@ -1,4 +1,4 @@
-"""Run the research loop as a subgraph: alone (team_size 1) or as one worker of a team.
+"""Run the research loop as a subgraph: one worker of a team.
 
 The loop is invoked from inside a node, and its progress events are forwarded to
 the parent's custom stream: LangGraph does not pass a subgraph's custom events to a
@@ -19,21 +19,9 @@ from langgraph.runtime import Runtime
 
 from deepsearch.budget import FINAL_RESERVE_AT
 from deepsearch.context import Context
-from deepsearch.graph.team_state import TeamState, WorkerReport, WorkerStatus, WorkerTask
+from deepsearch.graph.team_state import WorkerReport, WorkerStatus, WorkerTask
 from deepsearch.nodes.common import NodeFn, run_options
 from deepsearch.progress import emit
-
-# The research loop's output keys (OutputState) that the solo path hands on unchanged.
-OUTPUT_KEYS = (
-    "messages",
-    "original_question",
-    "answer",
-    "visited_urls",
-    "read_urls",
-    "usage",
-    "step",
-    "diary",
-)
 
 
 async def run_loop(
@@ -73,21 +61,6 @@ async def run_loop(
 def _share_spent(used: int, costliest_step: int, share: int) -> bool:
     """Tell whether a worker reached its final reserve, or its next step may not fit."""
     return used >= FINAL_RESERVE_AT * share or used + costliest_step > share
-
-
-def make_solo(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
-    """Build the ``research`` node: the whole run is one research loop."""
-
-    async def research(state: TeamState, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Run the research loop on the run's input and return its output."""
-        loop_input = {
-            k: state[k] for k in ("messages", "question", "knowledge", "images") if state.get(k)
-        }
-        final: dict[str, Any] = {}
-        await run_loop(loop, loop_input, runtime.context, final)
-        return {k: final[k] for k in OUTPUT_KEYS if k in final}
-
-    return research
 
 
 def _status(final: Mapping[str, Any], error: str | None) -> WorkerStatus:
