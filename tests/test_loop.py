@@ -70,6 +70,36 @@ async def test_failed_evaluation_feeds_the_next_answer(graph, brain) -> None:  #
     assert any("The answer is not specific enough." in c.user for c in later)
 
 
+async def test_the_first_judgement_chooses_the_checks_and_they_stick(graph, brain) -> None:  # type: ignore[no-untyped-def]
+    """Freshness applies to this question: it is judged from then on, without a separate call."""
+    from tests.support.brain import field_of
+
+    seen: list[tuple[str, str]] = []
+
+    def evaluator(system: str, user: str) -> str:
+        checks = field_of(user, "Checks")
+        optional = field_of(user, "Checks if they apply")
+        seen.append((checks, optional))
+        verdicts = [{"type": c.strip(), "pass": True} for c in checks.split(",")]
+        if optional:  # the first judgement: freshness applies, and fails
+            verdicts += [
+                {"type": "freshness", "applies": True, "pass": False, "reason": "old data"},
+                {"type": "plurality", "applies": False, "pass": True},
+                {"type": "completeness", "applies": False, "pass": True},
+            ]
+        return json.dumps(
+            {"checks": verdicts, "analysis": "The figures are old.", "improvement_plan": "x"}
+        )
+
+    brain.handlers["evaluator"] = evaluator
+    result = await aask("Who designed the Statue of Liberty?", graph=graph, max_attempts=3)
+    assert seen[0] == ("definitive", "freshness, plurality, completeness")
+    assert seen[1] == ("definitive, freshness", "")  # chosen once, judged every time after
+    assert any("freshness check" in line for line in result.diary)
+    assert result.mode == "researched"
+    assert "check-picker" not in brain.roles()
+
+
 async def test_budget_exhaustion_ends_in_beast_mode(graph, brain) -> None:  # type: ignore[no-untyped-def]
     result = await aask("Who designed the Statue of Liberty?", graph=graph, budget_tokens=1000)
     assert "beast" in brain.roles()
@@ -142,7 +172,7 @@ async def test_pasted_urls_are_read_first(graph, memory_reader) -> None:  # type
     ],
 )
 async def test_malformed_model_output_never_crashes(graph, brain, garbage: str) -> None:  # type: ignore[no-untyped-def]
-    for role in ("planner", "answerer", "evaluator", "reviewer", "check-picker", "reflector"):
+    for role in ("planner", "answerer", "evaluator", "reviewer", "reflector"):
         brain.script(role, *([garbage] * 3))
     result = await aask("Who designed the Statue of Liberty?", graph=graph, max_attempts=2)
     assert result.answer  # an answer comes out whatever the model says
@@ -150,7 +180,7 @@ async def test_malformed_model_output_never_crashes(graph, brain, garbage: str) 
 
 
 async def test_model_that_only_returns_garbage_ends_in_beast_mode(graph, brain) -> None:  # type: ignore[no-untyped-def]
-    for role in ("planner", "answerer", "evaluator", "reviewer", "check-picker", "reflector", "beast"):
+    for role in ("planner", "answerer", "evaluator", "reviewer", "reflector", "beast"):
         brain.handlers[role] = lambda system, user: "I refuse to produce JSON."
     result = await aask("Who designed the Statue of Liberty?", graph=graph, budget_tokens=60_000)
     assert result.mode in ("beast", "failed")

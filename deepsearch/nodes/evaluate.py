@@ -2,12 +2,16 @@
 
 Checks are chosen once per question (definitive always; freshness, plurality,
 completeness when the question calls for them), then a strict reviewer has the last
-word. A failure records an analysis and an improvement plan for the next steps; each
-check keeps failing until it passes or its attempts run out.
+word. The choice costs no call of its own: the first judgement decides which optional
+checks apply while it judges them. A failure records an analysis and an improvement
+plan for the next steps; each check keeps failing until it passes or its attempts run
+out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
@@ -27,18 +31,11 @@ from deepsearch.tools.toolbox import Toolbox
 OPTIONAL_CHECKS = ("freshness", "plurality", "completeness")
 
 
-class CheckChoice(BaseModel):
-    """Which optional checks a question needs."""
-
-    freshness: bool = False
-    plurality: bool = False
-    completeness: bool = False
-
-
 class CheckVerdict(BaseModel):
     """One check's verdict."""
 
     type: str
+    applies: bool = True
     passed: bool = Field(alias="pass")
     reason: str = ""
 
@@ -63,28 +60,31 @@ class Review(BaseModel):
     model_config = {"populate_by_name": True}
 
 
-async def choose_checks(tools: Toolbox, question: str, spend: Spend) -> list[str]:
-    """Pick the checks for a question: definitive, the needed optional ones, strict last."""
-    result = await tools.llm.structured(
-        "check-picker",
-        CheckChoice,
-        evaluator.CHOOSE_SYSTEM,
-        evaluator.CHOOSE_USER.format(question=question),
-        fallback=CheckChoice,
-    )
-    spend.add(result)
-    chosen = [c for c in OPTIONAL_CHECKS if getattr(result.value, c)]
-    return ["definitive", *chosen, "strict"]
+@dataclass
+class Verdict:
+    """The outcome of judging an answer: the failed check (or None) and what to do next."""
+
+    failed: str | None
+    analysis: str = ""
+    plan: str = ""
+    applicable: list[str] | None = None  # optional checks found to apply (None: not decided)
 
 
 async def judge(
-    tools: Toolbox, question: str, answer: Answer, checks: list[str], spend: Spend
-) -> tuple[str | None, str, str]:
-    """Run the checks; return (failed check or None, analysis, improvement plan)."""
+    tools: Toolbox,
+    question: str,
+    answer: Answer,
+    checks: list[str],
+    spend: Spend,
+    undecided: Sequence[str] = (),
+) -> Verdict:
+    """Run the checks, deciding first which ``undecided`` optional checks apply, then review."""
     basic = [c for c in checks if c != "strict"]
+    optional = evaluator.OPTIONAL_LINE.format(checks=", ".join(undecided)) if undecided else ""
     body = evaluator.JUDGE_USER.format(
         question=question,
         checks=", ".join(basic),
+        optional=optional,
         answer=answer["text"],
         references=render_quotes(answer["references"]),
     )
@@ -107,26 +107,30 @@ async def judge(
     )
     spend.add(result)
     verdicts = {v.type.strip().lower(): v for v in result.value.checks}
-    for check in basic:
+    # An unusable reply leaves the choice open for the next evaluation.
+    applicable = (
+        [c for c in undecided if c in verdicts and verdicts[c].applies] if result.ok else None
+    )
+    for check in [*basic, *(applicable or [])]:
         verdict = verdicts.get(check)
         if verdict is not None and not verdict.passed:
             analysis = result.value.analysis or verdict.reason
-            return check, analysis, result.value.improvement_plan
+            return Verdict(check, analysis, result.value.improvement_plan, applicable)
     if "strict" not in checks:
-        return None, "", ""
+        return Verdict(None, applicable=applicable)
     review = await tools.llm.structured(
         "reviewer",
         Review,
         evaluator.STRICT_SYSTEM + untrusted(),
-        body.replace(f"Checks: {', '.join(basic)}\n", ""),
+        body.replace(f"Checks: {', '.join(basic)}\n{optional}", ""),
         fallback=lambda: Review.model_validate(
             {"pass": False, "analysis": "The review could not be completed."}
         ),
     )
     spend.add(review)
     if review.value.passed:
-        return None, "", ""
-    return "strict", review.value.analysis, review.value.improvement_plan
+        return Verdict(None, applicable=applicable)
+    return Verdict("strict", review.value.analysis, review.value.improvement_plan, applicable)
 
 
 def make_evaluate(tools: Toolbox) -> NodeFn:
@@ -142,10 +146,6 @@ def make_evaluate(tools: Toolbox) -> NodeFn:
         spend = Spend()
         checks = list(state.get("checks", []))
         update: dict[str, Any] = {}
-        if not checks:
-            checks = await choose_checks(tools, question, spend)
-            update["checks"] = checks
-            emit(state, "checks", f"Checks for this question: {', '.join(checks)}.")
         failed: str | None
         if draft is None or not draft["text"]:
             failed, analysis, plan = (
@@ -159,8 +159,14 @@ def make_evaluate(tools: Toolbox) -> NodeFn:
             plan = "Search and read sources that state the answer, then cite exact quotes."
         else:
             direct = not draft["references"]
-            todo = ["definitive"] if direct else checks
-            failed, analysis, plan = await judge(tools, question, draft, todo, spend)
+            todo = ["definitive"] if direct else (checks or ["definitive", "strict"])
+            undecided = OPTIONAL_CHECKS if not checks and not direct else ()
+            verdict = await judge(tools, question, draft, todo, spend, undecided)
+            failed, analysis, plan = verdict.failed, verdict.analysis, verdict.plan
+            if verdict.applicable is not None and undecided:
+                checks = ["definitive", *verdict.applicable, "strict"]
+                update["checks"] = checks
+                emit(state, "checks", f"Checks for this question: {', '.join(checks)}.")
         if failed is None and draft is not None:
             emit(state, "verdict", "The answer passed every check.", passed=True)
             update.update(answer=draft, diary=[diary_line(state, "the answer passed evaluation")])

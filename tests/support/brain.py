@@ -184,9 +184,6 @@ class Brain:
     def _beast(self, system: str, user: str) -> str:
         return self._answerer(system, user.replace("Question:", "Question:", 1))
 
-    def _check_picker(self, system: str, user: str) -> str:
-        return json.dumps({"freshness": False, "plurality": False, "completeness": False})
-
     def _evaluator(self, system: str, user: str) -> str:
         checks = [c.strip() for c in field_of(user, "Checks").split(",") if c.strip()]
         with self._lock:
@@ -195,6 +192,13 @@ class Brain:
                 self.fail_evaluations -= 1
         verdicts = [
             {"type": c, "pass": not (fail and i == 0), "reason": "ok"} for i, c in enumerate(checks)
+        ]
+        # Optional checks to decide on: these rules never find one that applies.
+        optional = [c.strip() for c in field_of(user, "Checks if they apply").split(",")]
+        verdicts += [
+            {"type": c, "applies": False, "pass": True, "reason": "does not apply"}
+            for c in optional
+            if c
         ]
         return json.dumps(
             {
