@@ -36,6 +36,8 @@ class Context:
     max_returned_urls: int = 100
     max_annotations: int = 10
     max_steps: int = 40
+    # Wall-clock seconds of research; then the run answers from what it has (beast mode).
+    max_seconds: float | None = None
     response_schema: dict[str, Any] | None = None  # JSON schema the final answer must follow
 
     def resolved_budget(self) -> int:

@@ -129,6 +129,7 @@ class WorkerInput(InputState, total=False):
     budget_tokens: int
     max_attempts: int
     worker: str | None
+    deadline: float | None  # epoch seconds after which no new research step starts
 
 
 class ResearchState(WorkerInput, total=False):

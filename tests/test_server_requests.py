@@ -77,6 +77,7 @@ def test_every_spec_field_maps_onto_the_run_context() -> None:
             "language_code": "fr",
             "max_returned_urls": 7,
             "max_annotations": 2,
+            "max_seconds": 90,
             "response_format": {
                 "type": "json_schema",
                 "json_schema": {"name": "x", "schema": schema},
@@ -101,6 +102,7 @@ def test_every_spec_field_maps_onto_the_run_context() -> None:
         language_code="fr",
         max_returned_urls=7,
         max_annotations=2,
+        max_seconds=90,
         response_schema=schema,
     )
     bare = ChatCompletionRequest.model_validate({"messages": USER, "reasoning_effort": "minimal"})

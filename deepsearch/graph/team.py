@@ -32,15 +32,18 @@ from deepsearch.tools.toolbox import Toolbox
 START_TARGETS = ("team_plan", "plan", "beast_mode")
 
 
-def route_start(
+async def route_start(
     state: TeamState, runtime: Runtime[Context]
 ) -> Literal["team_plan", "plan", "beast_mode"]:
-    """After ``prepare``: a team is planned first; one researcher starts the loop."""
+    """After ``prepare``: a team is planned first; one researcher starts the loop.
+
+    Routers are async: LangGraph runs a synchronous one in a worker thread.
+    """
     ctx = run_options(runtime)
     return "team_plan" if team_size_of(ctx) > 1 else next_step(state, ctx)
 
 
-def dispatch_workers(state: TeamState, runtime: Runtime[Context]) -> list[Send]:
+async def dispatch_workers(state: TeamState, runtime: Runtime[Context]) -> list[Send]:
     """Fan out: one worker per sub-problem, each with its own input and budget share."""
     ctx = run_options(runtime)
     return [Send("worker", worker_task(state, sub, ctx)) for sub in state["subproblems"]]

@@ -15,6 +15,7 @@ from deepsearch.progress import emit
 from deepsearch.prompts import answerer
 from deepsearch.prompts.render import language_rule
 from deepsearch.state import Answer, ResearchState
+from deepsearch.tools.llm import LLMUnavailable
 from deepsearch.tools.toolbox import Toolbox
 
 NO_ANSWER = "I could not find enough evidence to answer this question within the research budget."
@@ -38,15 +39,22 @@ def make_beast_mode(tools: Toolbox) -> NodeFn:
         system = answerer.BEAST_SYSTEM.format(
             language=language_rule(ctx.language_code), untrusted=untrusted()
         )
-        answer, ok = await write_answer(
-            tools,
-            state,
-            role="beast",
-            system=system,
-            question=state["original_question"],
-            mode="beast",
-            spend=spend,
-        )
+        try:
+            answer, ok = await write_answer(
+                tools,
+                state,
+                role="beast",
+                system=system,
+                question=state["original_question"],
+                mode="beast",
+                spend=spend,
+            )
+        except LLMUnavailable as exc:
+            previous = best_previous(state)
+            if previous is None:
+                raise  # nothing to hand over: the run fails (and can be resumed)
+            emit(state, "warning", f"The model is unreachable ({exc}); giving the last draft.")
+            answer, ok = {**previous, "mode": "beast"}, True
         if not ok:
             previous = best_previous(state)
             answer = (

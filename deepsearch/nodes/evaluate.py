@@ -26,6 +26,7 @@ from deepsearch.progress import emit
 from deepsearch.prompts import evaluator
 from deepsearch.prompts.render import render_quotes
 from deepsearch.state import Answer, Evaluation, ResearchState
+from deepsearch.tools.llm import LLMUnavailable
 from deepsearch.tools.toolbox import Toolbox
 
 OPTIONAL_CHECKS = ("freshness", "plurality", "completeness")
@@ -133,6 +134,20 @@ async def judge(
     return Verdict("strict", review.value.analysis, review.value.improvement_plan, applicable)
 
 
+def unchecked(
+    state: ResearchState, draft: Answer, spend: Spend, exc: LLMUnavailable
+) -> Command[Literal["finalize", "plan", "beast_mode"]]:
+    """The model went away mid-check: hand over the drafted answer rather than nothing.
+
+    Its citations were verified against the pages when it was written; only the
+    judgement is missing, so it goes out as a best-effort (beast) answer.
+    """
+    emit(state, "warning", f"The model could not check the answer ({exc}); giving it unchecked.")
+    line = diary_line(state, "the model was unreachable during evaluation; answer unchecked")
+    update = {"answer": {**draft, "mode": "beast"}, "diary": [line], **spend.update()}
+    return Command(goto="finalize", update=update)
+
+
 def make_evaluate(tools: Toolbox) -> NodeFn:
     """Build the ``evaluate`` node."""
 
@@ -161,7 +176,10 @@ def make_evaluate(tools: Toolbox) -> NodeFn:
             direct = not draft["references"]
             todo = ["definitive"] if direct else (checks or ["definitive", "strict"])
             undecided = OPTIONAL_CHECKS if not checks and not direct else ()
-            verdict = await judge(tools, question, draft, todo, spend, undecided)
+            try:
+                verdict = await judge(tools, question, draft, todo, spend, undecided)
+            except LLMUnavailable as exc:
+                return unchecked(state, draft, spend, exc)
             failed, analysis, plan = verdict.failed, verdict.analysis, verdict.plan
             if verdict.applicable is not None and undecided:
                 checks = ["definitive", *verdict.applicable, "strict"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
@@ -69,6 +70,8 @@ async def prepare(state: ResearchState, runtime: Runtime[Context]) -> dict[str, 
         "question": question,
         "budget_tokens": budget,
         "max_attempts": state.get("max_attempts") or ctx.resolved_attempts(),
+        "deadline": state.get("deadline")
+        or (time.time() + ctx.max_seconds if ctx.max_seconds else None),
         "step": 0,
         "stalled_steps": 0,
         "failures": {},

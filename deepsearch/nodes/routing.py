@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -24,6 +25,9 @@ def stop_reason(state: Mapping[str, Any], ctx: Context) -> str | None:
         return "no progress for several steps"
     if state.get("step", 0) >= ctx.max_steps:
         return "step limit reached"
+    deadline = state.get("deadline")
+    if deadline and time.time() >= deadline:
+        return "time limit reached"
     return None
 
 
@@ -32,8 +36,12 @@ def next_step(state: Mapping[str, Any], ctx: Context) -> Literal["plan", "beast_
     return "beast_mode" if stop_reason(state, ctx) else "plan"
 
 
-def route_step(
+async def route_step(
     state: Mapping[str, Any], runtime: Runtime[Context]
 ) -> Literal["plan", "beast_mode"]:
-    """Conditional edge after every action node: check the budget before the next step."""
+    """Conditional edge after every action node: check the budget before the next step.
+
+    Async on purpose: LangGraph runs a synchronous router of an async run in a worker
+    thread, which costs a thread hop on every step.
+    """
     return next_step(state, run_options(runtime))

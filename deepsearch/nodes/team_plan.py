@@ -177,6 +177,7 @@ def worker_task(state: TeamState, sub: SubProblem, ctx: Context) -> WorkerTask:
         "knowledge": [brief, *state.get("knowledge", [])],
         "budget_tokens": state.get("worker_budget") or 1,
         "max_attempts": ctx.resolved_attempts(),
+        "deadline": state.get("deadline"),  # the team's clock, not a fresh one per worker
         "worker": sub["worker"],
     }
     if state.get("images"):

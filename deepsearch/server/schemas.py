@@ -69,6 +69,7 @@ class ChatCompletionRequest(BaseModel):
     language_code: str | None = Field(default=None, min_length=2, max_length=16)
     max_returned_urls: int | None = Field(default=None, ge=0, le=10_000)
     max_annotations: int | None = Field(default=None, ge=0, le=1000)
+    max_seconds: float | None = Field(default=None, gt=0, le=86_400)
     response_format: ResponseFormat | None = None
 
     @property
@@ -135,6 +136,7 @@ class ChatCompletionRequest(BaseModel):
             "language_code": self.language_code,
             "max_returned_urls": self.max_returned_urls,
             "max_annotations": self.max_annotations,
+            "max_seconds": self.max_seconds,
             "response_schema": self.response_schema(),
         }
         return Context(**{k: v for k, v in options.items() if v is not None})
