@@ -41,9 +41,12 @@ async def tool_run(
     Outside a graph run, and with no handler or tracer configured, this costs next to nothing.
     """
     manager = get_async_callback_manager_for_config(ensure_config())
+    run = ToolRun()
+    if not manager.handlers:  # nobody listens: no run to open
+        yield run
+        return
     manager.add_tags([TRACE_TAG, f"tool:{kind}", f"provider:{provider}"], inherit=False)
     manager.add_metadata({"provider": provider, "tool_kind": kind}, inherit=False)
-    run = ToolRun()
     child = await manager.on_tool_start(
         {"name": name, "description": f"DeepSearch {kind} provider {provider}"},
         str(dict(inputs)),
