@@ -7,7 +7,10 @@ citation checks). The brain's own time is excluded. A trivial LangGraph graph
 with the same number of node executions gives LangGraph's share. Target: under 5 ms
 a step.
 
-    .venv/bin/python -m benchmarks.bench_loop [--runs 50]
+The event loop is uvloop, as in the server (uvicorn picks it up when installed);
+``--loop asyncio`` measures the standard library's loop instead.
+
+    .venv/bin/python -m benchmarks.bench_loop [--runs 50] [--bare] [--loop asyncio]
 """
 
 from __future__ import annotations
@@ -152,5 +155,12 @@ if __name__ == "__main__":
     parser.add_argument(
         "--bare", action="store_true", help="the research loop without the team wrapper"
     )
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     args = parser.parse_args()
-    asyncio.run(main(args.runs, team=not args.bare))
+    print(f"event loop: {args.loop}")
+    if args.loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main(args.runs, team=not args.bare))
+    else:
+        asyncio.run(main(args.runs, team=not args.bare))
