@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from deepsearch.cli_doctor import deepsearch_home, print_report
 from deepsearch.cli_options import (
@@ -40,7 +41,7 @@ from deepsearch.cli_options import (
     require_llm,
 )
 from deepsearch.context import Context
-from deepsearch.settings import get_settings
+from deepsearch.settings import ConfigurationError, get_settings
 
 app = typer.Typer(
     name="deepsearch",
@@ -190,7 +191,12 @@ def index(
 @app.command(name="config")
 def config_command() -> None:
     """Show what is configured, what is missing and how to fix it (keys are never printed)."""
-    ready = print_report(out, get_settings())
+    try:
+        settings = get_settings()
+    except ConfigurationError as exc:
+        err.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(EXIT_NOT_CONFIGURED) from None
+    ready = print_report(out, settings)
     raise typer.Exit(EXIT_OK if ready else EXIT_NOT_CONFIGURED)
 
 

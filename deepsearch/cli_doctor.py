@@ -78,10 +78,17 @@ def problems(settings: Settings) -> list[Problem]:
     found: list[Problem] = []
     if not settings.llm_configured():
         found.append(Problem("LLM endpoint", NO_LLM_MESSAGE))
-    provider = settings.effective_search_provider()
-    need = PROVIDER_NEEDS.get(provider)
-    if need and not getattr(settings, need[0].lower().removeprefix("deepsearch_"), None):
-        found.append(Problem(f"search provider {provider!r}: {need[0]} missing", need[1]))
+    # A fallback chain runs while one of its providers is configured.
+    chain = settings.effective_search_provider().split(",")
+    missing = [
+        (provider, need)
+        for provider in chain
+        if (need := PROVIDER_NEEDS.get(provider))
+        and not getattr(settings, need[0].lower().removeprefix("deepsearch_"), None)
+    ]
+    if len(missing) == len(chain):
+        for provider, (variable, how) in missing:
+            found.append(Problem(f"search provider {provider!r}: {variable} missing", how))
     if settings.effective_embeddings() == "openai" and not (
         settings.openai_api_key or settings.embeddings_base_url or settings.openai_base_url
     ):

@@ -8,12 +8,13 @@ reported when a run needs it (see :func:`Settings.require_llm`).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SearchProviderName = Literal["jina", "brave", "serper", "duckduckgo", "searxng", "arxiv", "local"]
+SEARCH_PROVIDERS: tuple[str, ...] = get_args(SearchProviderName)
 ReaderName = Literal["jina", "direct"]
 EmbeddingsName = Literal["jina", "openai", "local"]
 StructuredMethod = Literal["auto", "json_schema", "function_calling", "json_mode", "prompt"]
@@ -40,9 +41,8 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=4096, alias="DEEPSEARCH_LLM_MAX_TOKENS")
     llm_timeout: float = Field(default=120.0, alias="DEEPSEARCH_LLM_TIMEOUT")
 
-    search_provider: SearchProviderName | None = Field(
-        default=None, alias="DEEPSEARCH_SEARCH_PROVIDER"
-    )
+    # One provider, or a fallback chain tried in order: "serper,brave,duckduckgo".
+    search_provider: str | None = Field(default=None, alias="DEEPSEARCH_SEARCH_PROVIDER")
     reader: ReaderName | None = Field(default=None, alias="DEEPSEARCH_READER")
     embeddings: EmbeddingsName | None = Field(default=None, alias="DEEPSEARCH_EMBEDDINGS")
     embeddings_model: str = Field(
@@ -74,8 +74,23 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(default=20.0, alias="DEEPSEARCH_FETCH_TIMEOUT")
     fetch_max_bytes: int = Field(default=10_000_000, alias="DEEPSEARCH_FETCH_MAX_BYTES")
 
-    def effective_search_provider(self) -> SearchProviderName:
-        """Return the configured search provider, or the default for the keys present."""
+    @field_validator("search_provider")
+    @classmethod
+    def _known_providers(cls, value: str | None) -> str | None:
+        """Accept a provider name or a comma-separated fallback chain of known names."""
+        if value is None or not value.strip():
+            return None
+        names = [n.strip().lower() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in SEARCH_PROVIDERS]
+        if unknown:
+            raise ValueError(
+                f"unknown search provider {', '.join(map(repr, unknown))}: choose from "
+                f"{', '.join(SEARCH_PROVIDERS)}, or several joined by commas as a fallback chain"
+            )
+        return ",".join(dict.fromkeys(names))
+
+    def effective_search_provider(self) -> str:
+        """Return the configured search provider (or chain), or the default for the keys present."""
         if self.search_provider:
             return self.search_provider
         return "jina" if self.jina_api_key else "duckduckgo"
@@ -112,5 +127,17 @@ NO_LLM_MESSAGE = (
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Return the process settings, read once."""
-    return Settings()
+    """Return the process settings, read once.
+
+    Raises:
+        ConfigurationError: When a variable holds a value that cannot be used; the
+            message names the variable and what it accepts.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(p) for p in err['loc'])}={err.get('input')!r}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise ConfigurationError("Invalid configuration: " + "; ".join(lines)) from None

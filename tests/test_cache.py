@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from deepsearch.settings import Settings
 from deepsearch.tools.base import Page
 from deepsearch.tools.cache import Cache, CachedReader, CachedSearch, cache_key, open_cache
 from deepsearch.tools.search.searxng import SearxngSearch
+from tests.support.testweb import TestWeb
 from tests.support_search.server import Recorded, Reply, serve
 
 
@@ -115,3 +118,78 @@ async def test_cached_reader() -> None:
     assert first.tokens == 123 and second.tokens == 0
     assert second.text == "page text" and second.title == "T"
     assert len(server.requests) == 1
+
+
+def reader_settings(cache: Path, *, private_ok: bool = True) -> Settings:
+    return Settings(
+        DEEPSEARCH_CACHE=str(cache),
+        DEEPSEARCH_ALLOW_PRIVATE_URLS=private_ok,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+async def test_configured_reader_reads_each_page_once(testweb: TestWeb, tmp_path: Path) -> None:
+    from deepsearch.tools.read import make_reader
+
+    reader = make_reader("direct", reader_settings(tmp_path / "c.sqlite3"))
+    url = f"{testweb.base_url}/news/statue-of-liberty"
+    before = testweb.hits["/news/statue-of-liberty"]
+    first, *others = await asyncio.gather(*(reader.read(url) for _ in range(4)))
+    again = await reader.read(url)
+    assert testweb.hits["/news/statue-of-liberty"] - before == 1, "one fetch for five reads"
+    assert "Bartholdi" in first.text
+    assert all(p.text == first.text for p in [*others, again])
+    assert again.tokens == 0
+
+
+async def test_failed_reads_are_not_cached(testweb: TestWeb, tmp_path: Path) -> None:
+    from deepsearch.tools.base import ProviderError
+    from deepsearch.tools.read import make_reader
+
+    reader = make_reader("direct", reader_settings(tmp_path / "c.sqlite3"))
+    url = f"{testweb.base_url}/no/such/page"
+    for _ in range(2):
+        with pytest.raises(ProviderError):
+            await reader.read(url)
+    assert testweb.hits["/no/such/page"] >= 2
+
+
+async def test_pages_read_with_private_access_never_leak_to_a_guarded_reader(
+    testweb: TestWeb, tmp_path: Path
+) -> None:
+    """One cache file, two policies: the guarded reader must not get the loopback page."""
+    from deepsearch.tools.base import ProviderError
+    from deepsearch.tools.read import make_reader
+
+    cache = tmp_path / "shared.sqlite3"
+    url = f"{testweb.base_url}/wiki/eiffel-tower"
+    open_reader = make_reader("direct", reader_settings(cache, private_ok=True))
+    assert (await open_reader.read(url)).text
+    guarded = make_reader("direct", reader_settings(cache, private_ok=False))
+    with pytest.raises(ProviderError):
+        await guarded.read(url)
+
+
+async def test_a_cancelled_first_reader_does_not_fail_the_others() -> None:
+    gate = asyncio.Event()
+    calls: list[str] = []
+
+    class SlowReader:
+        name = "slow"
+
+        async def read(self, url: str) -> Page:
+            calls.append(url)
+            await gate.wait()
+            return Page(url=url, text="text", title="T", tokens=5)
+
+    reader = CachedReader(SlowReader(), None)
+    first = asyncio.create_task(reader.read("https://a.example/"))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(reader.read("https://a.example/"))
+    await asyncio.sleep(0)
+    first.cancel()
+    await asyncio.sleep(0)
+    gate.set()
+    page = await second
+    assert page.text == "text" and len(calls) == 2
+    assert first.cancelled()

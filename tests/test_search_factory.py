@@ -163,10 +163,26 @@ async def test_factory_without_cache() -> None:
     with serve(jina_reply) as server:
         cfg = settings(jina_api_key=KEY, jina_search_url=server.url, cache_path="off")
         provider = make_search_provider("jina", cfg)
-        assert isinstance(provider, LimitedSearch)
+        assert isinstance(provider, CachedSearch) and provider.cache is None
+        assert isinstance(provider.provider, LimitedSearch)
         await provider.search("x")
         await provider.search("x")
     assert len(server.requests) == 2
+
+
+async def test_concurrent_identical_queries_share_one_call() -> None:
+    def slow_reply(request: Any) -> Reply:
+        time.sleep(0.2)  # long enough for every caller to join the call in flight
+        return jina_reply(request)
+
+    with serve(slow_reply) as server:
+        cfg = settings(jina_api_key=KEY, jina_search_url=server.url, cache_path="off")
+        provider = make_search_provider("jina", cfg)
+        same = await asyncio.gather(*(provider.search("cats") for _ in range(4)))
+        other = await provider.search("dogs")
+    assert len(server.requests) == 2, "four identical queries in flight made one request"
+    assert all(r.results == same[0].results for r in same)
+    assert other.results[0].url == "https://j.example/dogs"
 
 
 async def test_fallback_moves_on_after_provider_error() -> None:
@@ -242,3 +258,53 @@ async def test_cached_search_over_explicit_cache() -> None:
         hit = await two.search("shared")
     assert hit.tokens == 0 and len(server.requests) == 1
     cache.close()
+
+
+# ----------------------------------------------------------------------------- fallback chains from the environment
+
+
+async def test_a_fallback_chain_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from deepsearch.settings import get_settings
+
+    with serve(lambda r: Reply(503, "down")) as broken, serve(jina_reply) as working:
+        monkeypatch.setenv("DEEPSEARCH_SEARCH_PROVIDER", " Brave, jina ")
+        monkeypatch.setenv("BRAVE_API_KEY", KEY)
+        monkeypatch.setenv("BRAVE_SEARCH_URL", broken.url)
+        monkeypatch.setenv("JINA_API_KEY", KEY)
+        monkeypatch.setenv("JINA_SEARCH_URL", working.url)
+        monkeypatch.setenv("DEEPSEARCH_CACHE", "off")
+        get_settings.cache_clear()
+        try:
+            cfg = get_settings()
+            assert cfg.effective_search_provider() == "brave,jina"
+            provider = make_search_provider(cfg.effective_search_provider(), cfg)
+            response = await provider.search("cats")
+        finally:
+            get_settings.cache_clear()
+    assert isinstance(provider, FallbackSearch)
+    assert response.results[0].url == "https://j.example/cats"
+    assert broken.requests and working.requests
+
+
+def test_an_unknown_provider_in_the_environment_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from deepsearch.settings import get_settings
+
+    monkeypatch.setenv("DEEPSEARCH_SEARCH_PROVIDER", "serper,bing")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigurationError, match=r"DEEPSEARCH_SEARCH_PROVIDER.*'bing'"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_doctor_reports_a_chain_only_when_none_of_it_can_run() -> None:
+    from deepsearch.cli_doctor import problems
+
+    chain = settings(search_provider="serper,brave", serper_api_key=KEY)
+    assert not [p for p in problems(chain) if "search provider" in p.what]
+    unusable = settings(search_provider="serper,brave")
+    named = [p.what for p in problems(unusable) if "search provider" in p.what]
+    assert len(named) == 2 and "SERPER_API_KEY" in named[0] and "BRAVE_API_KEY" in named[1]

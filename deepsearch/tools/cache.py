@@ -3,6 +3,10 @@
 Keys are a kind (``"search"``, ``"read"``) plus normalized arguments; values
 are JSON. SQLite runs in worker threads behind one lock, in WAL mode, so many
 coroutines (and processes) can share a cache file. A hit costs 0 tokens.
+
+Identical calls in flight at the same time (team members searching the same
+query, two workers reading the same page) share one provider call, with or
+without a cache file.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from deepsearch.settings import Settings
 from deepsearch.tools.base import Page, Reader, SearchProvider, SearchResponse, SearchResult
 from deepsearch.tools.urls import normalize_url
+
+T = TypeVar("T")
 
 MEMORY = ":memory:"
 DEFAULT_CACHE_PATH = Path("~/.cache/deepsearch/cache.sqlite3")
@@ -195,17 +202,65 @@ def open_cache(settings: Settings) -> Cache | None:
     return _open_caches[path]
 
 
+class InFlight:
+    """Share one call among concurrent callers with the same key (single flight).
+
+    The first caller runs the call; the others await its outcome, result or error.
+    Nothing is kept once the call is done: that is the cache's job.
+    """
+
+    def __init__(self) -> None:
+        """Start with no call in flight."""
+        self._calls: dict[str, asyncio.Future[Any]] = {}
+
+    async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Return ``call()``'s outcome, joining a call with the same ``key`` in flight."""
+        running = self._calls.get(key)
+        if running is not None:
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not running.cancelled() or (task is not None and task.cancelling()):
+                    raise  # this caller itself is being cancelled
+                return await self.run(key, call)  # the first caller gave up: try ourselves
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._calls[key] = future
+        try:
+            value = await call()
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # marked as retrieved: no warning when nobody joined
+            raise
+        except BaseException:
+            future.cancel()
+            raise
+        else:
+            future.set_result(value)
+            return value
+        finally:
+            del self._calls[key]
+
+
 class CachedSearch:
-    """A :class:`SearchProvider` that answers repeated queries from a :class:`Cache`."""
+    """A :class:`SearchProvider` that answers repeated queries from a :class:`Cache`.
+
+    Concurrent identical queries share one provider call, also without a cache.
+    """
 
     def __init__(
-        self, provider: SearchProvider, cache: Cache, *, ttl: float | None = None, scope: str = ""
+        self,
+        provider: SearchProvider,
+        cache: Cache | None,
+        *,
+        ttl: float | None = None,
+        scope: str = "",
     ):
         """Wrap ``provider``; cached answers report 0 tokens.
 
         Args:
             provider: The provider to cache.
-            cache: Where answers are kept.
+            cache: Where answers are kept (``None``: only share calls in flight).
             ttl: Seconds to keep answers; defaults to the cache's TTL.
             scope: Distinguishes otherwise equal providers (e.g. their endpoint URL),
                 so two SearXNG instances never share answers.
@@ -215,11 +270,12 @@ class CachedSearch:
         self.ttl = ttl
         self.scope = scope
         self.name = provider.name
+        self._in_flight = InFlight()
 
     async def search(
         self, query: str, *, num_results: int = 10, language: str | None = None
     ) -> SearchResponse:
-        """Return cached results for the query, or search and cache them."""
+        """Return cached results for the query, or search (once) and cache them."""
         args = {
             "provider": self.name,
             "scope": self.scope,
@@ -227,6 +283,16 @@ class CachedSearch:
             "n": num_results,
             "lang": language,
         }
+        return await self._in_flight.run(
+            cache_key("search", args),
+            lambda: self._search(args, query, num_results, language),
+        )
+
+    async def _search(
+        self, args: dict[str, Any], query: str, num_results: int, language: str | None
+    ) -> SearchResponse:
+        if self.cache is None:
+            return await self.provider.search(query, num_results=num_results, language=language)
         hit = await self.cache.get("search", args)
         if isinstance(hit, list):
             results = [
@@ -243,18 +309,45 @@ class CachedSearch:
 
 
 class CachedReader:
-    """A :class:`Reader` that answers repeated reads from a :class:`Cache`."""
+    """A :class:`Reader` that answers repeated reads from a :class:`Cache`.
 
-    def __init__(self, reader: Reader, cache: Cache, *, ttl: float | None = None):
-        """Wrap ``reader``; cached pages report 0 tokens."""
+    Concurrent reads of the same URL share one fetch, also without a cache. Failed
+    reads are never cached; pages over :data:`MAX_VALUE_BYTES` are not either.
+    """
+
+    def __init__(
+        self,
+        reader: Reader,
+        cache: Cache | None,
+        *,
+        ttl: float | None = None,
+        scope: str = "",
+    ):
+        """Wrap ``reader``; cached pages report 0 tokens (``cache=None``: share only).
+
+        Args:
+            reader: The reader to cache.
+            cache: Where pages are kept (``None``: only share reads in flight).
+            ttl: Seconds to keep pages; defaults to the cache's TTL.
+            scope: What else decides a page's content or whether it may be read at all
+                (the endpoint, the private-address policy): pages fetched under one
+                scope are never served under another.
+        """
         self.reader = reader
         self.cache = cache
         self.ttl = ttl
+        self.scope = scope
         self.name = reader.name
+        self._in_flight = InFlight()
 
     async def read(self, url: str) -> Page:
-        """Return the cached page for the URL, or read and cache it."""
-        args = {"reader": self.name, "url": url}
+        """Return the cached page for the URL, or read (once) and cache it."""
+        args = {"reader": self.name, "scope": self.scope, "url": url}
+        return await self._in_flight.run(cache_key("read", args), lambda: self._read(args, url))
+
+    async def _read(self, args: dict[str, Any], url: str) -> Page:
+        if self.cache is None:
+            return await self.reader.read(url)
         hit = await self.cache.get("read", args)
         if isinstance(hit, dict) and isinstance(hit.get("text"), str):
             fields = {k: v for k, v in hit.items() if k in _PAGE_FIELDS}

@@ -189,11 +189,9 @@ def make_search_provider(
         return provider
     if single != "arxiv":  # arXiv paces itself (one request at a time, 3 s apart)
         provider = LimitedSearch(provider)
-    if use_cache:
-        store = cache if cache is not None else open_cache(settings)
-        if store is not None:
-            provider = CachedSearch(provider, store, scope=_endpoint(single, settings))
-    return provider
+    store = (cache if cache is not None else open_cache(settings)) if use_cache else None
+    # Also without a cache, concurrent identical queries share one call.
+    return CachedSearch(provider, store, scope=_endpoint(single, settings))
 
 
 __all__ = [
