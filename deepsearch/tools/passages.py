@@ -23,7 +23,7 @@ NEIGHBOURS_BEFORE = 1  # chunks kept before a chosen chunk
 NEIGHBOURS_AFTER = 1  # chunks kept after a chosen chunk
 CORE_SHARE = 0.9  # share of the budget spent on the best chunks before their neighbours
 PRF_ROUNDS = 2  # rounds of pseudo-relevance feedback
-LEAD_BONUS = 0.05  # a page's opening usually says what the page is about
+LEAD_BONUS = 0.05  # a section's opening usually says what the section is about
 NEIGHBOUR_WEIGHT = 0.3  # a chunk next to a relevant chunk is a bit relevant too
 PRF_TOP = 3  # chunks whose names expand the question (multi-hop bridges)
 PRF_WEIGHT = 2.0  # weight of the expanded-question score
@@ -111,8 +111,13 @@ def chunk_text(text: str, chunk_chars: int | None = None) -> list[tuple[int, int
             cur = (s, e)
             continue
         size = cur[1] - cur[0]
-        paragraph_break = "\n\n" in text[cur[1] : s] or "\n" in text[cur[1] : s]
-        if size + (e - s) > chunk_chars or (paragraph_break and size >= chunk_chars // 2):
+        paragraph_break = "\n" in text[cur[1] : s]
+        heading = text[s] == "#" and _HEADING_RE.match(text, s) is not None
+        if (
+            heading
+            or size + (e - s) > chunk_chars
+            or (paragraph_break and size >= chunk_chars // 2)
+        ):
             chunks.append(cur)
             cur = (s, e)
         else:
@@ -171,14 +176,17 @@ async def select_passages(
     if not chunks:
         return [], 0
     docs = headed_chunks(body, chunks)
+    sections = section_ids(body, chunks)
     remote: list[float] | None = None
     tokens = 0
     if relevance.name != "local":
         remote, tokens = await _remote_scores(question, docs, relevance)
     if large:
-        chosen, scores = await asyncio.to_thread(plan, question, chunks, docs, remote, budget)
+        chosen, scores = await asyncio.to_thread(
+            plan, question, chunks, docs, remote, budget, sections
+        )
     else:
-        chosen, scores = plan(question, chunks, docs, remote, budget)
+        chosen, scores = plan(question, chunks, docs, remote, budget, sections)
     return _merge(text, chunks, chosen, scores), tokens
 
 
@@ -229,12 +237,35 @@ def headed_chunks(text: str, chunks: list[tuple[int, int]]) -> list[str]:
     return docs
 
 
+def section_ids(text: str, chunks: list[tuple[int, int]]) -> list[int]:
+    """Return, for each chunk, the number of the markdown section it belongs to.
+
+    A section starts at each heading (chunks never straddle one); a page
+    without headings is one section.
+
+    Args:
+        text: The page text.
+        chunks: Chunk spans.
+
+    Returns:
+        One section number per chunk, non-decreasing from 0.
+    """
+    ids: list[int] = []
+    current = 0
+    for i, (s, _) in enumerate(chunks):
+        if i and text[s] == "#" and _HEADING_RE.match(text, s):
+            current += 1
+        ids.append(current)
+    return ids
+
+
 def plan(
     question: str,
     chunks: list[tuple[int, int]],
     docs: list[str],
     remote: list[float] | None,
     budget: int,
+    sections: list[int] | None = None,
 ) -> tuple[set[int], list[float]]:
     """Choose the chunks to keep (CPU bound; run in a thread for big pages).
 
@@ -244,6 +275,8 @@ def plan(
         docs: Scoring texts of the chunks (with headings).
         remote: Remote relevance per chunk, or None for lexical scoring alone.
         budget: Characters to fill at most.
+        sections: Section number per chunk (:func:`section_ids`); neighbours
+            count and come along only within a section. None: one section.
 
     Returns:
         The chosen chunk indexes, and each chunk's relevance score.
@@ -253,20 +286,25 @@ def plan(
     scores = index.scores_for(terms)
     if remote is not None:
         scores = [s + REMOTE_WEIGHT * r for s, r in zip(scores, remote, strict=True)]
+    n = len(scores)
+    if sections is None:
+        sections = [0] * n
     asked = set(terms)
+    expanded: set[int] = set()
     for _ in range(PRF_ROUNDS):
-        names = name_terms([docs[i] for i in _top(scores, PRF_TOP)], asked)
+        top = _top_new(scores, PRF_TOP, expanded)  # iterative: each round, fresh chunks
+        expanded.update(top)
+        names = name_terms([docs[i] for i in top], asked)
         if not names:
-            break
+            continue
         asked.update(names)
         extra = index.scores_for(names)
         scores = [s + PRF_WEIGHT * x for s, x in zip(scores, extra, strict=True)]
-    n = len(scores)
     wanted = answer_pattern(question)
     values = [
         scores[i]
-        + NEIGHBOUR_WEIGHT * max(scores[i - 1] if i else 0.0, scores[i + 1] if i + 1 < n else 0.0)
-        + (LEAD_BONUS if i == 0 else 0.0)
+        + NEIGHBOUR_WEIGHT * max(_near(scores, sections, i, -1), _near(scores, sections, i, 1))
+        + (LEAD_BONUS if i == 0 or sections[i] != sections[i - 1] else 0.0)
         + (ANSWER_TYPE_BONUS if wanted is not None and wanted.search(docs[i]) else 0.0)
         for i in range(n)
     ]
@@ -282,7 +320,12 @@ def plan(
     chosen = set(picks)
     for i in picks:  # then context: the neighbours of the best chunks first
         for j in range(i - NEIGHBOURS_BEFORE, i + NEIGHBOURS_AFTER + 1):
-            if 0 <= j < n and j not in chosen and used + _cost(chunks, j) <= budget:
+            if (
+                0 <= j < n
+                and j not in chosen
+                and sections[j] == sections[i]
+                and used + _cost(chunks, j) <= budget
+            ):
                 chosen.add(j)
                 used += _cost(chunks, j)
     if not chosen:  # nothing matched at all: the page's opening
@@ -311,8 +354,18 @@ def answer_pattern(question: str) -> re.Pattern[str] | None:
     return None
 
 
-def _top(scores: list[float], k: int) -> list[int]:
-    best = heapq.nlargest(k, range(len(scores)), key=scores.__getitem__)
+def _near(scores: list[float], sections: list[int], i: int, step: int) -> float:
+    """Score of chunk ``i + step`` if it lies in the same section as chunk ``i``, else 0."""
+    j = i + step
+    if 0 <= j < len(scores) and sections[j] == sections[i]:
+        return scores[j]
+    return 0.0
+
+
+def _top_new(scores: list[float], k: int, seen: set[int]) -> list[int]:
+    """The ``k`` best-scoring chunks (score above 0) not in ``seen``."""
+    fresh = (i for i in range(len(scores)) if i not in seen)
+    best = heapq.nlargest(k, fresh, key=scores.__getitem__)
     return [i for i in best if scores[i] > 0]
 
 
