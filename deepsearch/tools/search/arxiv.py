@@ -12,14 +12,8 @@ import xml.etree.ElementTree as ET
 import httpx
 
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
-from deepsearch.tools.http import (
-    MAX_QUERY_CHARS,
-    clamp_results,
-    clean_text,
-    limited,
-    provider_client,
-    request_with_retries,
-)
+from deepsearch.tools.http import MAX_QUERY_CHARS, clamp_results, clean_text, limited
+from deepsearch.tools.search.keyed import HTTPSearch
 
 DEFAULT_URL = "https://export.arxiv.org/api/query"
 MIN_INTERVAL = 3.0
@@ -97,10 +91,12 @@ def parse_arxiv(body: bytes, limit: int) -> SearchResponse:
     return SearchResponse(results=results)
 
 
-class ArxivSearch:
+class ArxivSearch(HTTPSearch):
     """Search arXiv papers (titles, abstracts, authors, ...)."""
 
     name = "arxiv"
+    default_url = DEFAULT_URL
+    default_timeout = 30.0
 
     def __init__(
         self,
@@ -120,11 +116,8 @@ class ArxivSearch:
             min_interval: Least seconds between requests (one at a time).
             client: A client to reuse; by default one per call.
         """
-        self._base_url = base_url
+        super().__init__(base_url=base_url, timeout=timeout, retries=retries, client=client)
         self._min_interval = min_interval
-        self._timeout = timeout
-        self._retries = retries
-        self._client = client
 
     async def _fetch(self, search_query: str, limit: int) -> SearchResponse:
         params = {
@@ -133,18 +126,9 @@ class ArxivSearch:
             "max_results": str(limit),
             "sortBy": "relevance",
         }
-        async with (
-            limited(self.name, 1, self._min_interval),
-            provider_client(self._client, self._timeout) as client,
-        ):
-            response = await request_with_retries(
-                client,
-                "GET",
-                self._base_url,
-                provider=self.name,
-                retries=self._retries,
-                params=params,
-                headers={"Accept": "application/atom+xml"},
+        async with limited(self.name, 1, self._min_interval):
+            response = await self._request(
+                "GET", params=params, headers={"Accept": "application/atom+xml"}
             )
         return parse_arxiv(response.content, limit)
 

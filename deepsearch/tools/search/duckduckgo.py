@@ -10,8 +10,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
-from deepsearch.tools.http import MAX_QUERY_CHARS, clamp_results, clean_text
+from deepsearch.tools.base import ProviderError, SearchResponse
+from deepsearch.tools.search.keyed import collect_results, prepare_query
 
 _REGIONS = {
     "en": "us-en",
@@ -73,25 +73,7 @@ def parse_ddgs(items: Any, limit: int) -> SearchResponse:
     """
     if not isinstance(items, list):
         raise ProviderError("duckduckgo", "unexpected result type", retryable=True)
-    results: list[SearchResult] = []
-    seen: set[str] = set()
-    for item in items:
-        if len(results) >= limit:
-            break
-        if not isinstance(item, dict):
-            continue
-        url = item.get("href") or item.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")) or url in seen:
-            continue
-        seen.add(url)
-        results.append(
-            SearchResult(
-                url=url,
-                title=clean_text(item.get("title"), 300),
-                snippet=clean_text(item.get("body"), 1000),
-                date=clean_text(item.get("date"), 40) or None,
-            )
-        )
+    results = collect_results(items, limit, url_keys=("href", "url"), snippet_key="body")
     return SearchResponse(results=results)
 
 
@@ -116,10 +98,10 @@ class DuckDuckGoSearch:
         self, query: str, *, num_results: int = 10, language: str | None = None
     ) -> SearchResponse:
         """Return results for ``query`` (``language`` maps to a DuckDuckGo region)."""
-        query = query.strip()[:MAX_QUERY_CHARS]
-        if not query:
+        prepared = prepare_query(query, num_results)
+        if prepared is None:
             return SearchResponse(results=[])
-        limit = clamp_results(num_results)
+        query, limit = prepared
         kwargs: dict[str, Any] = {"max_results": limit}
         region = ddg_region(language)
         if region:

@@ -6,15 +6,8 @@ from typing import Any
 
 import httpx
 
-from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
-from deepsearch.tools.http import (
-    MAX_QUERY_CHARS,
-    clamp_results,
-    clean_text,
-    parse_json,
-    provider_client,
-    request_with_retries,
-)
+from deepsearch.tools.base import ProviderError, SearchResponse
+from deepsearch.tools.search.keyed import HTTPSearch, collect_results, prepare_query
 
 
 def parse_searxng(data: Any, limit: int) -> SearchResponse:
@@ -32,29 +25,11 @@ def parse_searxng(data: Any, limit: int) -> SearchResponse:
     """
     if not isinstance(data, dict) or not isinstance(data.get("results", []), list):
         raise ProviderError("searxng", "unexpected response shape", retryable=True)
-    results: list[SearchResult] = []
-    seen: set[str] = set()
-    for item in data.get("results", []):
-        if len(results) >= limit:
-            break
-        if not isinstance(item, dict):
-            continue
-        url = item.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")) or url in seen:
-            continue
-        seen.add(url)
-        results.append(
-            SearchResult(
-                url=url,
-                title=clean_text(item.get("title"), 300),
-                snippet=clean_text(item.get("content"), 1000),
-                date=clean_text(item.get("publishedDate"), 40) or None,
-            )
-        )
+    results = collect_results(data.get("results", []), limit, date_key="publishedDate")
     return SearchResponse(results=results)
 
 
-class SearxngSearch:
+class SearxngSearch(HTTPSearch):
     """Search through a SearXNG instance (its JSON format must be enabled)."""
 
     name = "searxng"
@@ -76,36 +51,26 @@ class SearxngSearch:
             client: A client to reuse; by default one per call.
         """
         base = base_url.rstrip("/")
-        self._url = base if base.endswith("/search") else f"{base}/search"
-        self._timeout = timeout
-        self._retries = retries
-        self._client = client
+        search_url = base if base.endswith("/search") else f"{base}/search"
+        super().__init__(base_url=search_url, timeout=timeout, retries=retries, client=client)
 
     async def search(
         self, query: str, *, num_results: int = 10, language: str | None = None
     ) -> SearchResponse:
         """Return the instance's results (``language`` maps to ``language``)."""
-        query = query.strip()[:MAX_QUERY_CHARS]
-        if not query:
+        prepared = prepare_query(query, num_results)
+        if prepared is None:
             return SearchResponse(results=[])
+        query, limit = prepared
         params = {"q": query, "format": "json", "language": language or "all"}
-        async with provider_client(self._client, self._timeout) as client:
-            try:
-                response = await request_with_retries(
-                    client,
-                    "GET",
-                    self._url,
-                    provider=self.name,
-                    retries=self._retries,
-                    params=params,
-                    headers={"Accept": "application/json"},
-                )
-            except ProviderError as exc:
-                if "HTTP 403" in str(exc):
-                    raise ProviderError(
-                        self.name,
-                        "HTTP 403: enable the JSON format (search.formats: [html, json]) "
-                        "in the instance's settings.yml",
-                    ) from None
-                raise
-        return parse_searxng(parse_json(response, self.name), clamp_results(num_results))
+        try:
+            data = await self._call("GET", params=params, headers={"Accept": "application/json"})
+        except ProviderError as exc:
+            if "HTTP 403" in str(exc):
+                raise ProviderError(
+                    self.name,
+                    "HTTP 403: enable the JSON format (search.formats: [html, json]) "
+                    "in the instance's settings.yml",
+                ) from None
+            raise
+        return parse_searxng(data, limit)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
+from deepsearch.tools.base import ProviderError, SearchResponse
 from deepsearch.tools.http import clean_text
-from deepsearch.tools.search.keyed import KeyedJSONSearch, prepare_query
+from deepsearch.tools.search.keyed import KeyedJSONSearch, collect_results, prepare_query
 
 DEFAULT_URL = "https://google.serper.dev/search"
 
@@ -37,25 +37,7 @@ def parse_serper(data: Any, limit: int) -> SearchResponse:
     if isinstance(box, dict) and isinstance(box.get("link"), str):
         answer = box.get("answer") or box.get("snippet")
         items = [{"title": box.get("title"), "link": box["link"], "snippet": answer}, *items]
-    results: list[SearchResult] = []
-    seen: set[str] = set()
-    for item in items:
-        if len(results) >= limit:
-            break
-        if not isinstance(item, dict):
-            continue
-        url = item.get("link")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")) or url in seen:
-            continue
-        seen.add(url)
-        results.append(
-            SearchResult(
-                url=url,
-                title=clean_text(item.get("title"), 300),
-                snippet=clean_text(item.get("snippet"), 1000),
-                date=clean_text(item.get("date"), 40) or None,
-            )
-        )
+    results = collect_results(items, limit, url_keys=("link",), snippet_key="snippet")
     return SearchResponse(results=results)
 
 
