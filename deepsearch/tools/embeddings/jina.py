@@ -13,14 +13,13 @@ from typing import Any
 import httpx
 
 from deepsearch.settings import Settings
-from deepsearch.tools.base import Embeddings, ProviderError
-from deepsearch.tools.embeddings.openai import (
-    MAX_BATCH,
+from deepsearch.tools.base import ProviderError
+from deepsearch.tools.embeddings.remote import (
     MAX_INPUT_CHARS,
-    batched,
+    BatchedEmbeddings,
+    JSONEndpoint,
     bound_text,
-    parse_embeddings,
-    post_json,
+    json_headers,
 )
 
 EMBEDDINGS_MODEL = "jina-embeddings-v3"
@@ -29,13 +28,11 @@ RERANK_MAX_DOCS = 256
 
 
 def _headers(settings: Settings) -> dict[str, str]:
-    headers = {"Accept": "application/json", "Content-Type": "application/json"}
-    if settings.jina_api_key is not None:
-        headers["Authorization"] = f"Bearer {settings.jina_api_key.get_secret_value()}"
-    return headers
+    key = settings.jina_api_key
+    return json_headers(key.get_secret_value() if key is not None else None)
 
 
-class JinaEmbeddings:
+class JinaEmbeddings(BatchedEmbeddings):
     """An :class:`~deepsearch.tools.base.Embedder` backed by Jina's embeddings API."""
 
     name = "jina"
@@ -50,47 +47,22 @@ class JinaEmbeddings:
         backoff_base: float = 0.5,
     ) -> None:
         """Use the endpoint and key from ``settings``; ``client`` is for tests and reuse."""
-        self.retries = retries
-        self.backoff_base = backoff_base
-        self.url = settings.jina_embeddings_url
-        self.headers = _headers(settings)
+        super().__init__(
+            settings.jina_embeddings_url,
+            _headers(settings),
+            settings.fetch_timeout,
+            client=client,
+            retries=retries,
+            backoff_base=backoff_base,
+        )
         self.task = task
-        self.timeout = settings.fetch_timeout
-        self.client = client
 
-    async def embed(self, texts: list[str]) -> Embeddings:
-        """Embed ``texts`` in bounded batches.
-
-        Args:
-            texts: The texts (each cut to a bounded length).
-
-        Returns:
-            One vector per text and the tokens Jina reports.
-
-        Raises:
-            ProviderError: On HTTP errors, rate limits after retries, or a malformed reply.
-        """
-        vectors: list[list[float]] = []
-        tokens = 0
-        for batch in batched([bound_text(t, MAX_INPUT_CHARS) for t in texts], MAX_BATCH):
-            body = {"model": EMBEDDINGS_MODEL, "input": batch, "task": self.task}
-            data = await post_json(
-                self.client,
-                self.url,
-                body,
-                self.headers,
-                self.name,
-                self.timeout,
-                retries=self.retries,
-                backoff_base=self.backoff_base,
-            )
-            batch_vectors, batch_tokens = parse_embeddings(data, len(batch), self.name)
-            vectors.extend(batch_vectors)
-            tokens += batch_tokens
-        return Embeddings(vectors=vectors, tokens=tokens)
+    def request_body(self, batch: list[str]) -> dict[str, Any]:
+        """Ask for ``batch``'s vectors for the configured task."""
+        return {"model": EMBEDDINGS_MODEL, "input": batch, "task": self.task}
 
 
-class JinaReranker:
+class JinaReranker(JSONEndpoint):
     """A :class:`~deepsearch.tools.base.Relevance` scorer backed by Jina's reranker."""
 
     name = "jina-reranker"
@@ -104,12 +76,14 @@ class JinaReranker:
         backoff_base: float = 0.5,
     ) -> None:
         """Use the endpoint and key from ``settings``; ``client`` is for tests and reuse."""
-        self.retries = retries
-        self.backoff_base = backoff_base
-        self.url = settings.jina_rerank_url
-        self.headers = _headers(settings)
-        self.timeout = settings.fetch_timeout
-        self.client = client
+        super().__init__(
+            settings.jina_rerank_url,
+            _headers(settings),
+            settings.fetch_timeout,
+            client=client,
+            retries=retries,
+            backoff_base=backoff_base,
+        )
 
     async def score(self, query: str, documents: list[str]) -> tuple[list[float], int]:
         """Rerank ``documents`` against ``query``.
@@ -138,16 +112,7 @@ class JinaReranker:
                 "top_n": len(batch),
                 "return_documents": False,
             }
-            data = await post_json(
-                self.client,
-                self.url,
-                body,
-                self.headers,
-                self.name,
-                self.timeout,
-                retries=self.retries,
-                backoff_base=self.backoff_base,
-            )
+            data = await self._post(body)
             batch_scores, batch_tokens = _parse_rerank(data, len(batch), self.name)
             scores[offset : offset + len(batch)] = batch_scores
             tokens += batch_tokens

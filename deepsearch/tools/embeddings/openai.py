@@ -1,156 +1,43 @@
 """OpenAI-compatible embeddings client (``POST {base}/embeddings``).
 
 Works with OpenAI and any server that speaks its format (vLLM, Ollama,
-llama.cpp, LiteLLM, ...). The request and reply helpers are shared with the
-Jina client, whose embeddings reply has the same shape.
+llama.cpp, LiteLLM, ...). The request and reply helpers live in
+:mod:`deepsearch.tools.embeddings.remote`, shared with the Jina client.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 from deepsearch.settings import Settings
-from deepsearch.tools.base import Embeddings, ProviderError
-from deepsearch.tools.http import request_with_retries
+from deepsearch.tools.embeddings.remote import (
+    MAX_BATCH,
+    MAX_INPUT_CHARS,
+    BatchedEmbeddings,
+    batched,
+    bound_text,
+    json_headers,
+    parse_embeddings,
+    post_json,
+)
 
-MAX_BATCH = 64  # texts per request
-MAX_INPUT_CHARS = 4000  # ~1000 tokens per text: far below every model's context
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
-
-def bound_text(text: str, limit: int) -> str:
-    """Cut ``text`` to ``limit`` characters; empty texts become a single space.
-
-    Args:
-        text: Any text.
-        limit: Maximum characters.
-
-    Returns:
-        A non-empty text of at most ``limit`` characters (APIs refuse empty inputs).
-    """
-    text = (text or "")[:limit]
-    return text if text.strip() else " "
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MAX_BATCH",
+    "MAX_INPUT_CHARS",
+    "OpenAIEmbeddings",
+    "batched",
+    "bound_text",
+    "parse_embeddings",
+    "post_json",
+]
 
 
-def batched(items: list[str], size: int) -> Iterator[list[str]]:
-    """Yield consecutive slices of ``items`` of at most ``size`` elements.
-
-    Args:
-        items: The list to split.
-        size: Slice size.
-
-    Yields:
-        The slices, in order.
-    """
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-async def post_json(
-    client: httpx.AsyncClient | None,
-    url: str,
-    body: dict[str, Any],
-    headers: dict[str, str],
-    provider: str,
-    timeout: float,
-    *,
-    retries: int = 2,
-    backoff_base: float = 0.5,
-) -> Any:
-    """POST ``body`` as JSON with retries (429 and 5xx honour Retry-After) and parse the reply.
-
-    Args:
-        client: A client to reuse, or ``None`` to open one for this call.
-        url: The endpoint.
-        body: The JSON body.
-        headers: Request headers.
-        provider: Provider name for errors.
-        timeout: Seconds per attempt when a client is opened here.
-        retries: Extra attempts after the first.
-        backoff_base: First backoff delay in seconds.
-
-    Returns:
-        The decoded JSON reply.
-
-    Raises:
-        ProviderError: On transport errors, HTTP errors or a non-JSON reply.
-    """
-    own = client is None
-    http = client or httpx.AsyncClient(timeout=timeout)
-    try:
-        response = await request_with_retries(
-            http,
-            "POST",
-            url,
-            provider=provider,
-            retries=retries,
-            backoff_base=backoff_base,
-            json=body,
-            headers=headers,
-        )
-    except ProviderError:
-        raise
-    except httpx.HTTPError as exc:
-        raise ProviderError(provider, f"request failed: {exc!r}", retryable=True) from None
-    finally:
-        if own:
-            await http.aclose()
-    if response.status_code >= 400:
-        retryable = response.status_code == 429 or response.status_code >= 500
-        raise ProviderError(
-            provider, f"HTTP {response.status_code}: {response.text[:300]}", retryable=retryable
-        )
-    try:
-        return response.json()
-    except ValueError:
-        raise ProviderError(provider, "reply is not JSON") from None
-
-
-def parse_embeddings(data: Any, count: int, provider: str) -> tuple[list[list[float]], int]:
-    """Read an OpenAI-format embeddings reply: vectors in input order and total tokens.
-
-    Args:
-        data: The decoded reply ``{"data":[{"index","embedding"}],"usage":{...}}``.
-        count: How many inputs were sent.
-        provider: Provider name for errors.
-
-    Returns:
-        ``count`` vectors and the reported tokens (0 when not reported).
-
-    Raises:
-        ProviderError: When the reply is malformed or has the wrong number of vectors.
-    """
-    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-        raise ProviderError(provider, "malformed embeddings reply: no data list")
-    items = data["data"]
-    if len(items) != count:
-        raise ProviderError(provider, f"got {len(items)} embeddings for {count} inputs")
-    vectors: list[list[float] | None] = [None] * count
-    for position, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("embedding"), list):
-            raise ProviderError(provider, "malformed embedding item")
-        index = item.get("index", position)
-        if not isinstance(index, int) or not 0 <= index < count:
-            index = position
-        try:
-            vectors[index] = [float(x) for x in item["embedding"]]
-        except (TypeError, ValueError):
-            raise ProviderError(provider, "embedding holds non-numbers") from None
-    if any(v is None for v in vectors):
-        raise ProviderError(provider, "embedding indexes do not cover the inputs")
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-    tokens = usage.get("total_tokens", usage.get("prompt_tokens", 0)) if usage else 0
-    try:
-        total = max(int(tokens), 0)
-    except (TypeError, ValueError):
-        total = 0
-    return [v for v in vectors if v is not None], total
-
-
-class OpenAIEmbeddings:
+class OpenAIEmbeddings(BatchedEmbeddings):
     """An :class:`~deepsearch.tools.base.Embedder` for any OpenAI-compatible endpoint."""
 
     name = "openai"
@@ -164,45 +51,18 @@ class OpenAIEmbeddings:
         backoff_base: float = 0.5,
     ) -> None:
         """Use ``DEEPSEARCH_EMBEDDINGS_BASE_URL`` (else ``OPENAI_BASE_URL``) and the model."""
-        self.retries = retries
-        self.backoff_base = backoff_base
         base = settings.embeddings_base_url or settings.openai_base_url or DEFAULT_BASE_URL
-        self.url = base.rstrip("/") + "/embeddings"
+        key = settings.openai_api_key
+        super().__init__(
+            base.rstrip("/") + "/embeddings",
+            json_headers(key.get_secret_value() if key is not None else None),
+            settings.fetch_timeout,
+            client=client,
+            retries=retries,
+            backoff_base=backoff_base,
+        )
         self.model = settings.embeddings_model
-        self.headers = {"Accept": "application/json", "Content-Type": "application/json"}
-        if settings.openai_api_key is not None:
-            key = settings.openai_api_key.get_secret_value()
-            self.headers["Authorization"] = f"Bearer {key}"
-        self.timeout = settings.fetch_timeout
-        self.client = client
 
-    async def embed(self, texts: list[str]) -> Embeddings:
-        """Embed ``texts`` in bounded batches.
-
-        Args:
-            texts: The texts (each cut to a bounded length).
-
-        Returns:
-            One vector per text and the tokens the server reports.
-
-        Raises:
-            ProviderError: On HTTP errors, rate limits after retries, or a malformed reply.
-        """
-        vectors: list[list[float]] = []
-        tokens = 0
-        for batch in batched([bound_text(t, MAX_INPUT_CHARS) for t in texts], MAX_BATCH):
-            body = {"model": self.model, "input": batch, "encoding_format": "float"}
-            data = await post_json(
-                self.client,
-                self.url,
-                body,
-                self.headers,
-                self.name,
-                self.timeout,
-                retries=self.retries,
-                backoff_base=self.backoff_base,
-            )
-            batch_vectors, batch_tokens = parse_embeddings(data, len(batch), self.name)
-            vectors.extend(batch_vectors)
-            tokens += batch_tokens
-        return Embeddings(vectors=vectors, tokens=tokens)
+    def request_body(self, batch: list[str]) -> dict[str, Any]:
+        """Ask for float vectors of ``batch`` from the configured model."""
+        return {"model": self.model, "input": batch, "encoding_format": "float"}
