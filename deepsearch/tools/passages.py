@@ -29,6 +29,7 @@ PRF_TOP = 3  # chunks whose names expand the question (multi-hop bridges)
 PRF_WEIGHT = 2.0  # weight of the expanded-question score
 ANSWER_TYPE_BONUS = 0.1  # a chunk holding the kind of answer asked for (a year, a number)
 REMOTE_WEIGHT = 1.0  # weight of a remote scorer's relevance next to lexical coverage
+MAX_SENTENCE_CHARS = 600  # the pieces of a split sentence up to this long are kept together
 MAX_REMOTE_CHUNKS = 64  # bound what a paid scorer sees per page (lexical prefilter)
 MAX_TEXT_CHARS = 2_000_000  # never split more than this much of a page
 _THREAD_CHARS = 100_000
@@ -177,16 +178,19 @@ async def select_passages(
         return [], 0
     docs = headed_chunks(body, chunks)
     sections = section_ids(body, chunks)
+    sentences = sentence_ids(body, chunks)
     remote: list[float] | None = None
     tokens = 0
     if relevance.name != "local":
         remote, tokens = await _remote_scores(question, docs, relevance)
     if large:
         chosen, scores = await asyncio.to_thread(
-            plan, question, chunks, docs, remote, budget, sections
+            plan, question, chunks, docs, remote, budget, sections, sentences
         )
     else:
-        chosen, scores = plan(question, chunks, docs, remote, budget, sections)
+        chosen, scores = plan(
+            question, chunks, docs, remote, budget, sections, sentences
+        )
     return _merge(text, chunks, chosen, scores), tokens
 
 
@@ -259,6 +263,49 @@ def section_ids(text: str, chunks: list[tuple[int, int]]) -> list[int]:
     return ids
 
 
+def sentence_ids(text: str, chunks: list[tuple[int, int]]) -> list[int]:
+    """Return, for each chunk, the number of the sentence it starts in.
+
+    A sentence too long for one chunk is cut into pieces (:func:`chunk_text`);
+    the pieces share a number, so a reader gets the whole sentence or none.
+
+    Args:
+        text: The page text.
+        chunks: Chunk spans, as :func:`chunk_text` returns them.
+
+    Returns:
+        One number per chunk, non-decreasing from 0.
+    """
+    ids: list[int] = []
+    current = 0
+    for i, (s, _) in enumerate(chunks):
+        if i and not _continues_sentence(text, chunks[i - 1][1], s):
+            current += 1
+        ids.append(current)
+    return ids
+
+
+def _continues_sentence(text: str, prev_end: int, start: int) -> bool:
+    """Whether a chunk starting at ``start`` goes on with the sentence before ``prev_end``."""
+    if "\n" in text[prev_end:start]:
+        return False
+    boundary = _BOUNDARY_RE.search(text, max(prev_end - 4, 0), min(prev_end + 1, len(text)))
+    return boundary is None
+
+
+def _pieces(sentences: list[int], chunks: list[tuple[int, int]]) -> list[list[int]]:
+    """For each chunk, the chunks of its sentence (itself alone for a very long sentence)."""
+    runs: dict[int, list[int]] = {}
+    for i, k in enumerate(sentences):
+        runs.setdefault(k, []).append(i)
+    out: list[list[int]] = []
+    for i, k in enumerate(sentences):
+        run = runs[k]
+        size = chunks[run[-1]][1] - chunks[run[0]][0]
+        out.append(run if size <= MAX_SENTENCE_CHARS else [i])
+    return out
+
+
 def plan(
     question: str,
     chunks: list[tuple[int, int]],
@@ -266,6 +313,7 @@ def plan(
     remote: list[float] | None,
     budget: int,
     sections: list[int] | None = None,
+    sentences: list[int] | None = None,
 ) -> tuple[set[int], list[float]]:
     """Choose the chunks to keep (CPU bound; run in a thread for big pages).
 
@@ -277,6 +325,8 @@ def plan(
         budget: Characters to fill at most.
         sections: Section number per chunk (:func:`section_ids`); neighbours
             count and come along only within a section. None: one section.
+        sentences: Sentence number per chunk (:func:`sentence_ids`); the pieces
+            of a split sentence are kept together. None: no split sentences.
 
     Returns:
         The chosen chunk indexes, and each chunk's relevance score.
@@ -300,6 +350,7 @@ def plan(
         asked.update(names)
         extra = index.scores_for(names)
         scores = [s + PRF_WEIGHT * x for s, x in zip(scores, extra, strict=True)]
+    pieces = _pieces(sentences if sentences is not None else list(range(n)), chunks)
     wanted = answer_pattern(question)
     values = [
         scores[i]
@@ -311,13 +362,18 @@ def plan(
     picks: list[int] = []
     used = 0
     core_limit = int(budget * CORE_SHARE)
+    chosen: set[int] = set()
     for i in sorted(range(n), key=lambda i: (-values[i], i)):
         if values[i] <= 0.0 or used >= core_limit:
             break
-        if used + _cost(chunks, i) <= core_limit:
-            picks.append(i)
-            used += _cost(chunks, i)
-    chosen = set(picks)
+        if i in chosen:
+            continue
+        group = [j for j in pieces[i] if j not in chosen]
+        cost = sum(_cost(chunks, j) for j in group)
+        if used + cost <= core_limit:
+            picks.extend(group)
+            chosen.update(group)
+            used += cost
     for i in picks:  # then context: the neighbours of the best chunks first
         for j in range(i - NEIGHBOURS_BEFORE, i + NEIGHBOURS_AFTER + 1):
             if (
