@@ -102,7 +102,7 @@ def test_structured_output_method_reaches_the_server(
 def test_an_interrupted_run_resumes_on_its_thread(
     tmp_path: Path, web_env: dict[str, str], llm: tuple[LLMServer, str]
 ) -> None:
-    llm[0].delay = 0.3  # slow enough to kill the run mid-way
+    llm[0].delay = 1.0  # slow enough to kill the run mid-way, even on a loaded machine
     proc = subprocess.Popen(
         command("ask", QUESTION, "--thread", "t-resume"),
         env=web_env,
