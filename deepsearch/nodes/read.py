@@ -62,7 +62,8 @@ def make_read(tools: Toolbox) -> NodeFn:
 
         async def fetch(url: str) -> Page | Exception:
             try:
-                return await asyncio.wait_for(reader.read(url), READ_DEADLINE_S)
+                async with asyncio.timeout(READ_DEADLINE_S):
+                    return await reader.read(url)
             except (ProviderError, TimeoutError, ValueError) as exc:
                 return exc
 
