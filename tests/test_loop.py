@@ -152,10 +152,14 @@ async def test_only_hostnames_are_read(brain, offline_settings) -> None:  # type
     assert reader.reads == ["https://docs.trusted.org/liberty"]
 
 
-async def test_pasted_urls_are_read_first(graph, memory_reader) -> None:  # type: ignore[no-untyped-def]
+async def test_pasted_urls_are_read_first(graph, brain, memory_reader) -> None:  # type: ignore[no-untyped-def]
     url = "https://example.org/wiki/gustave-eiffel"
-    await aask(f"According to {url}, where was Gustave Eiffel born?", graph=graph)
+    result = await aask(f"According to {url}, where was Gustave Eiffel born?", graph=graph)
     assert memory_reader.reads[0] == url
+    # Reading what the user pasted is not a choice: the planner is not asked at step 1.
+    assert "Step 1: read — Read the pages the user gave first." in result.diary
+    planned = [c for c in brain.calls if c.role == "planner"]
+    assert all("Allowed actions: read\n" not in c.user for c in planned)
 
 
 @pytest.mark.parametrize(

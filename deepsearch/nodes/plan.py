@@ -78,6 +78,20 @@ def fallback_decision(state: ResearchState, allowed: list[Action], question: str
     return PlanDecision(action=allowed[0])
 
 
+def forced_decision(state: ResearchState, allowed: list[Action]) -> PlanDecision | None:
+    """Return the decision when the rules leave no choice the model could improve, else None.
+
+    Reading the URLs the user pasted, or answering when nothing else is allowed, needs
+    no arguments from the model: asking it would only cost a call.
+    """
+    if allowed == ["answer"]:
+        return PlanDecision(think="Nothing else is left to do: answer.", action="answer")
+    must_read = set(state.get("must_read", [])) - set(state.get("read_urls", []))
+    if allowed == ["read"] and must_read - set(state.get("failed_urls", [])):
+        return PlanDecision(think="Read the pages the user gave first.", action="read")
+    return None
+
+
 def make_plan(tools: Toolbox) -> NodeFn:
     """Build the ``plan`` node."""
 
@@ -90,32 +104,34 @@ def make_plan(tools: Toolbox) -> NodeFn:
         question = current_question(state, step)
         allowed = allowed_actions(state, ctx, step)
         spend = Spend()
-        lang = (
-            f" Write search queries in the language with code '{ctx.search_language_code}'."
-            if ctx.search_language_code
-            else ""
-        )
-        system = planner.SYSTEM.format(today=today(), language_hint=lang, untrusted=untrusted())
-        user = planner.USER.format(
-            original=state["original_question"],
-            question=question,
-            allowed=", ".join(allowed),
-            diary=render_diary(state.get("diary", [])),
-            evaluations=render_evaluations(state.get("evaluations", [])),
-            knowledge=render_knowledge(state.get("knowledge", []), 8_000),
-            candidates=render_candidates(ranked_unread(state)),
-            sources=render_sources(state.get("pages", {}), 16_000),
-        )
-        result = await tools.llm.structured(
-            "planner",
-            PlanDecision,
-            system,
-            user,
-            fallback=lambda: fallback_decision(state, allowed, question),
-            metadata={**step_metadata(state), "step": step},
-        )
-        spend.add(result)
-        decision = result.value
+        decision = forced_decision(state, allowed)
+        if decision is None:
+            lang = (
+                f" Write search queries in the language with code '{ctx.search_language_code}'."
+                if ctx.search_language_code
+                else ""
+            )
+            system = planner.SYSTEM.format(today=today(), language_hint=lang, untrusted=untrusted())
+            user = planner.USER.format(
+                original=state["original_question"],
+                question=question,
+                allowed=", ".join(allowed),
+                diary=render_diary(state.get("diary", [])),
+                evaluations=render_evaluations(state.get("evaluations", [])),
+                knowledge=render_knowledge(state.get("knowledge", []), 8_000),
+                candidates=render_candidates(ranked_unread(state)),
+                sources=render_sources(state.get("pages", {}), 16_000),
+            )
+            result = await tools.llm.structured(
+                "planner",
+                PlanDecision,
+                system,
+                user,
+                fallback=lambda: fallback_decision(state, allowed, question),
+                metadata={**step_metadata(state), "step": step},
+            )
+            spend.add(result)
+            decision = result.value
         if decision.action not in allowed:
             decision = fallback_decision(state, allowed, question).model_copy(
                 update={"think": decision.think, "queries": decision.queries}
