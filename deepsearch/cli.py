@@ -22,23 +22,13 @@ from deepsearch.cli_options import (
     EXIT_NOT_CONFIGURED,
     EXIT_OK,
     EXIT_USAGE,
-    AttemptsOpt,
-    BadOpt,
-    BoostOpt,
-    BudgetOpt,
     Effort,
-    EffortOpt,
-    LangOpt,
-    NoDirectOpt,
-    OnlyOpt,
-    ProviderOpt,
-    SearchLangOpt,
-    TeamOpt,
+    RunOptions,
     err,
     guarded,
-    make_context,
     out,
     require_llm,
+    with_run_options,
 )
 from deepsearch.context import Context
 from deepsearch.settings import ConfigurationError, get_settings
@@ -118,19 +108,11 @@ async def _run_ask(
 
 
 @app.command()
+@with_run_options(effort=Effort.medium)
 def ask(
     question: Annotated[str | None, typer.Argument(help="The question to answer.")] = None,
-    effort: EffortOpt = Effort.medium,
-    budget: BudgetOpt = None,
-    attempts: AttemptsOpt = None,
-    team_size: TeamOpt = 1,
-    no_direct_answer: NoDirectOpt = False,
-    boost_host: BoostOpt = None,
-    bad_host: BadOpt = None,
-    only_host: OnlyOpt = None,
-    provider: ProviderOpt = None,
-    search_language: SearchLangOpt = None,
-    language: LangOpt = None,
+    *,
+    run: RunOptions,
     thread: Annotated[
         str | None, typer.Option("--thread", help="Thread id: resume or continue it.")
     ] = None,
@@ -145,10 +127,7 @@ def ask(
         err.print("[red]Give a question, or --thread ID to resume an interrupted run.[/]")
         raise typer.Exit(EXIT_USAGE)
     require_llm()
-    context = make_context(
-        effort, budget, attempts, team_size, no_direct_answer, boost_host, bad_host, only_host,
-        provider, search_language, language,
-    )  # fmt: skip
+    context = run.context()
     thread_id = thread or uuid.uuid4().hex[:12]
     code = guarded(_run_ask(question, context, thread_id, as_json=as_json, quiet=quiet))
     raise typer.Exit(code)

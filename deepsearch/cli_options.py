@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -63,35 +67,102 @@ SearchLangOpt = Annotated[
 LangOpt = Annotated[str | None, typer.Option("--language", help="Language code of the answer.")]
 
 
-def make_context(
-    effort: Effort,
-    budget: int | None,
-    attempts: int | None,
-    team_size: int,
-    no_direct_answer: bool,
-    boost: list[str] | None,
-    bad: list[str] | None,
-    only: list[str] | None,
-    provider: Provider | str | None,
-    search_language: str | None,
-    language: str | None,
-) -> Context:
-    """Build the per-run options from command-line flags."""
-    if provider is None and get_settings().effective_search_provider() == "local":
-        provider = "local"  # per run, so the corpus reader is chosen with the corpus search
-    return Context(
-        reasoning_effort=effort.value,
-        budget_tokens=budget,
-        max_attempts=attempts,
-        team_size=team_size,
-        no_direct_answer=no_direct_answer,
-        boost_hostnames=list(boost or []),
-        bad_hostnames=list(bad or []),
-        only_hostnames=list(only or []),
-        search_provider=str(provider) if provider else None,
-        search_language_code=search_language,
-        language_code=language,
-    )
+@dataclass(frozen=True)
+class RunOptions:
+    """The per-run flags every running command takes (``ask``, ``eval``)."""
+
+    effort: Effort
+    budget: int | None
+    attempts: int | None
+    team_size: int
+    no_direct_answer: bool
+    boost_host: list[str] | None
+    bad_host: list[str] | None
+    only_host: list[str] | None
+    provider: Provider | None
+    search_language: str | None
+    language: str | None
+
+    def context(self) -> Context:
+        """Build the run's :class:`~deepsearch.context.Context` (reads the settings)."""
+        provider: str | None = str(self.provider) if self.provider else None
+        if provider is None and get_settings().effective_search_provider() == "local":
+            provider = "local"  # per run, so the corpus reader is chosen with the corpus search
+        return Context(
+            reasoning_effort=self.effort.value,
+            budget_tokens=self.budget,
+            max_attempts=self.attempts,
+            team_size=self.team_size,
+            no_direct_answer=self.no_direct_answer,
+            boost_hostnames=list(self.boost_host or []),
+            bad_hostnames=list(self.bad_host or []),
+            only_hostnames=list(self.only_host or []),
+            search_provider=provider,
+            search_language_code=self.search_language,
+            language_code=self.language,
+        )
+
+
+_RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "effort": (EffortOpt, Effort.medium),
+    "budget": (BudgetOpt, None),
+    "attempts": (AttemptsOpt, None),
+    "team_size": (TeamOpt, 1),
+    "no_direct_answer": (NoDirectOpt, False),
+    "boost_host": (BoostOpt, None),
+    "bad_host": (BadOpt, None),
+    "only_host": (OnlyOpt, None),
+    "provider": (ProviderOpt, None),
+    "search_language": (SearchLangOpt, None),
+    "language": (LangOpt, None),
+}
+
+Command = TypeVar("Command", bound=Callable[..., None])
+
+
+def with_run_options(effort: Effort = Effort.medium) -> Callable[[Command], Command]:
+    """Give a command the per-run flags in place of its ``run: RunOptions`` parameter.
+
+    Typer reads the command's signature, so the flags are declared once here
+    and the command receives them gathered in one :class:`RunOptions`.
+
+    Args:
+        effort: The command's default ``--effort``.
+
+    Returns:
+        A decorator for typer command functions.
+    """
+
+    def decorate(command: Command) -> Command:
+        signature = inspect.signature(command, eval_str=True)
+        flags = [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=effort if name == "effort" else default,
+                annotation=annotation,
+            )
+            for name, (annotation, default) in _RUN_OPTIONS.items()
+        ]
+        parameters: list[inspect.Parameter] = []
+        for parameter in signature.parameters.values():
+            if parameter.name == "run":
+                parameters.extend(flags)
+            else:
+                parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+
+        @functools.wraps(command)
+        def run_command(**values: Any) -> None:
+            run = RunOptions(**{name: values.pop(name) for name in _RUN_OPTIONS})
+            command(**values, run=run)
+
+        run_command.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=parameters
+        )
+        run_command.__annotations__ = {p.name: p.annotation for p in parameters}
+        return cast(Command, run_command)
+
+    return decorate
 
 
 def require_llm() -> None:

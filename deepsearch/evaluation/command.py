@@ -14,23 +14,13 @@ from deepsearch.cli_options import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
-    AttemptsOpt,
-    BadOpt,
-    BoostOpt,
-    BudgetOpt,
     Effort,
-    EffortOpt,
-    LangOpt,
-    NoDirectOpt,
-    OnlyOpt,
-    ProviderOpt,
-    SearchLangOpt,
-    TeamOpt,
+    RunOptions,
     err,
     guarded,
-    make_context,
     out,
     require_llm,
+    with_run_options,
 )
 from deepsearch.context import Context
 from deepsearch.evaluation.datasets import DatasetError, EvalItem, load_dataset
@@ -120,6 +110,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     out.print(table)
 
 
+@with_run_options(effort=Effort.low)
 def eval_command(
     dataset: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="JSONL of questions and answers.")
@@ -136,17 +127,8 @@ def eval_command(
         str | None,
         typer.Option("--judge-model", help="Model of the judge [default: DEEPSEARCH_MODEL]."),
     ] = None,
-    effort: EffortOpt = Effort.low,
-    budget: BudgetOpt = None,
-    attempts: AttemptsOpt = None,
-    team_size: TeamOpt = 1,
-    no_direct_answer: NoDirectOpt = False,
-    boost_host: BoostOpt = None,
-    bad_host: BadOpt = None,
-    only_host: OnlyOpt = None,
-    provider: ProviderOpt = None,
-    search_language: SearchLangOpt = None,
-    language: LangOpt = None,
+    *,
+    run: RunOptions,
 ) -> None:
     """Run the agent over a benchmark JSONL, grade it and write JSON, Markdown and PNG reports.
 
@@ -161,10 +143,7 @@ def eval_command(
         err.print(f"[red]{escape(str(dataset))} holds no questions.[/]")
         raise typer.Exit(EXIT_USAGE)
     require_llm()
-    context = make_context(
-        effort, budget, attempts, team_size, no_direct_answer, boost_host, bad_host, only_host,
-        provider, search_language, language,
-    )  # fmt: skip
+    context = run.context()
     name = dataset.stem
     target = out_dir or Path("eval-results") / name
     code = guarded(
