@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import operator
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -22,7 +23,7 @@ from deepsearch.budget import usage_of
 from deepsearch.context import Context
 from deepsearch.graph.research import build_research_graph
 from deepsearch.settings import Settings, get_settings
-from deepsearch.state import Knowledge, Reference, Usage
+from deepsearch.state import Knowledge, Reference, Usage, merge_unique
 from deepsearch.tools.base import Reader, Relevance, SearchProvider
 from deepsearch.tools.llm import LLM
 from deepsearch.tools.toolbox import Toolbox
@@ -107,6 +108,20 @@ def make_input(
     return data
 
 
+_RESULT_KEYS = (
+    "original_question",
+    "answer",
+    "visited_urls",
+    "read_urls",
+    "usage",
+    "step",
+    "diary",
+    "prompt_tokens",
+    "completion_tokens",
+    "tokens_used",
+)
+
+
 def result_from_state(state: Mapping[str, Any], ctx: Context) -> DeepSearchResult:
     """Build a :class:`DeepSearchResult` from a finished run's state."""
     answer = state.get("answer") or {}
@@ -147,18 +162,44 @@ async def astream_run(
     run_config.setdefault(
         "metadata", {"budget_tokens": ctx.resolved_budget(), "team_size": ctx.team_size}
     )
+    # "updates" rather than "values": the whole state is not copied out at every step.
     stream: AsyncIterator[Any] = g.astream(
         make_input(question, knowledge, images),
         config=cast(RunnableConfig, run_config),
         context=ctx,
-        stream_mode=["custom", "values"],
+        stream_mode=["custom", "updates"],
     )
     async for mode, chunk in stream:
         if mode == "custom":
             yield chunk
-        elif mode == "values":
-            final = chunk
+        elif mode == "updates":
+            for update in chunk.values():
+                if isinstance(update, Mapping):
+                    fold_update(final, update)
     yield {"type": "result", "result": result_from_state(final, ctx)}
+
+
+# The reducers (and empty values) of the state fields a result reads; others are replaced.
+_REDUCERS: dict[str, tuple[Any, Any]] = {
+    "visited_urls": (merge_unique, []),
+    "read_urls": (merge_unique, []),
+    "diary": (operator.add, []),
+    "prompt_tokens": (operator.add, 0),
+    "completion_tokens": (operator.add, 0),
+    "tokens_used": (operator.add, 0),
+}
+
+
+def fold_update(final: dict[str, Any], update: Mapping[str, Any]) -> None:
+    """Apply one node's update to the result fields, with the state's reducers."""
+    for key, value in update.items():
+        if key not in _RESULT_KEYS:
+            continue
+        if key in _REDUCERS:
+            reducer, empty = _REDUCERS[key]
+            final[key] = reducer(final.get(key, empty), value)
+        else:
+            final[key] = value
 
 
 async def aask(

@@ -263,3 +263,21 @@ def test_json_response_schema(graph, brain) -> None:  # type: ignore[no-untyped-
     brain.handlers["formatter"] = lambda s, u: json.dumps({"designer": "Bartholdi"})
     result = asyncio.run(aask("Who designed the Statue of Liberty?", graph=graph, response_schema=schema))
     assert json.loads(result.answer) == {"designer": "Bartholdi"}
+
+
+@pytest.mark.parametrize("team_size", [1, 2])
+async def test_streamed_result_matches_the_final_state(
+    brain, memory_search, memory_reader, offline_settings, team_size: int
+) -> None:  # type: ignore[no-untyped-def]
+    """astream_run folds node updates instead of copying the state out at every step."""
+    from deepsearch.api import astream_run, make_input, result_from_state
+
+    question = "Who designed the Statue of Liberty, and where was Gustave Eiffel born?"
+    ctx = Context(team_size=team_size)
+    graph = make_graph(brain, memory_search, memory_reader, offline_settings)
+    streamed = [e async for e in astream_run(question, graph=graph, context=ctx)][-1]["result"]
+    graph = make_graph(Brain(), MemorySearch(memory_search.pages), memory_reader, offline_settings)
+    final = await graph.ainvoke(make_input(question), context=ctx)
+    expected = result_from_state(final, ctx)
+    assert streamed.to_dict() == expected.to_dict()
+    assert streamed.visited_urls and streamed.diary and streamed.usage["total_tokens"] > 0
