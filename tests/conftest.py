@@ -10,6 +10,7 @@ from deepsearch.settings import Settings
 from tests.support.brain import Brain
 from tests.support.chat_model import ScriptedChatModel
 from tests.support.memory import MemoryReader, MemorySearch
+from tests.support.resume import GraphOnCheckpointer
 from tests.support.servers import serve
 from tests.support.testweb import DEFAULT_PAGES, TestWeb, WebPage
 
@@ -54,6 +55,17 @@ def offline_settings(tmp_path) -> Settings:  # type: ignore[no-untyped-def]
         DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
         _env_file=None,  # type: ignore[call-arg]
     )
+
+
+@pytest.fixture
+def make_graph(
+    model: ScriptedChatModel,
+    memory_search: MemorySearch,
+    memory_reader: MemoryReader,
+    offline_settings: Settings,
+) -> GraphOnCheckpointer:
+    """Build graphs over the in-memory providers on a given checkpointer (resume tests)."""
+    return GraphOnCheckpointer(model, memory_search, memory_reader, offline_settings)
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from deepsearch.api import astream_run, build_graph
+from deepsearch.api import astream_run
 from deepsearch.context import Context
 from deepsearch.persistence import (
     aresume,
@@ -16,40 +15,17 @@ from deepsearch.persistence import (
     sqlite_checkpointer,
     thread_config,
 )
-from deepsearch.settings import Settings
 from deepsearch.tools.llm import LLMUnavailable
 from tests.support.brain import Brain
-from tests.support.chat_model import ScriptedChatModel
 from tests.support.memory import MemoryReader, MemorySearch
+from tests.support.resume import GraphOnCheckpointer, fail_answerer_once
 
 QUESTION = "Who designed the Statue of Liberty?"
 
 
-@pytest.fixture
-def make_graph(
-    model: ScriptedChatModel,
-    memory_search: MemorySearch,
-    memory_reader: MemoryReader,
-    offline_settings: Settings,
-) -> Any:
-    """Build a fresh graph (as a restarted process would) on a given checkpointer."""
-
-    def make(checkpointer: Any) -> Any:
-        return build_graph(
-            model=model,
-            search=memory_search,
-            reader=memory_reader,
-            settings=offline_settings,
-            checkpointer=checkpointer,
-            team=False,
-        )
-
-    return make
-
-
 async def test_run_paused_before_answer_resumes_in_a_new_process_without_redoing_work(
     tmp_path: Path,
-    make_graph: Any,
+    make_graph: GraphOnCheckpointer,
     brain: Brain,
     memory_search: MemorySearch,
     memory_reader: MemoryReader,
@@ -57,7 +33,7 @@ async def test_run_paused_before_answer_resumes_in_a_new_process_without_redoing
     db = tmp_path / "runs" / "checkpoints.sqlite3"
     ctx = Context(reasoning_effort="low")
     async with sqlite_checkpointer(db) as saver:
-        graph = make_graph(saver)
+        graph = make_graph(saver, team=False)
         async for _ in graph.astream(
             {"question": QUESTION},
             config=thread_config("t-1"),
@@ -72,7 +48,7 @@ async def test_run_paused_before_answer_resumes_in_a_new_process_without_redoing
 
     # A new checkpointer on the same file, a new graph: only the saved thread links them.
     async with sqlite_checkpointer(db) as saver:
-        graph = make_graph(saver)
+        graph = make_graph(saver, team=False)
         result = await aresume("t-1", graph=graph, context=ctx)
         assert await pending_nodes(graph, "t-1") == []
 
@@ -85,20 +61,12 @@ async def test_run_paused_before_answer_resumes_in_a_new_process_without_redoing
 
 
 async def test_run_that_crashed_on_a_model_error_resumes_at_the_failed_step(
-    tmp_path: Path, make_graph: Any, brain: Brain, memory_search: MemorySearch
+    tmp_path: Path, make_graph: GraphOnCheckpointer, brain: Brain, memory_search: MemorySearch
 ) -> None:
-    failures = {"left": 1}
-
-    def answerer_down_once(system: str, user: str) -> str:
-        if failures["left"]:
-            failures["left"] -= 1
-            raise ConnectionError("model endpoint reset the connection")
-        return brain._answerer(system, user)
-
-    brain.handlers["answerer"] = answerer_down_once
+    failures = fail_answerer_once(brain)
     ctx = Context(reasoning_effort="low")
     async with sqlite_checkpointer(tmp_path / "crash.sqlite3") as saver:
-        graph = make_graph(saver)
+        graph = make_graph(saver, team=False)
         with pytest.raises(LLMUnavailable):
             async for _ in astream_run(
                 QUESTION, graph=graph, context=ctx, config=thread_config("t-2")
@@ -117,9 +85,11 @@ async def test_run_that_crashed_on_a_model_error_resumes_at_the_failed_step(
     assert result.steps == 3
 
 
-async def test_a_finished_or_unknown_thread_cannot_be_resumed(make_graph: Any) -> None:
+async def test_a_finished_or_unknown_thread_cannot_be_resumed(
+    make_graph: GraphOnCheckpointer,
+) -> None:
     async with sqlite_checkpointer(":memory:") as saver:
-        graph = make_graph(saver)
+        graph = make_graph(saver, team=False)
         with pytest.raises(ValueError, match="no interrupted run"):
             await aresume("never-started", graph=graph)
         result = await graph.ainvoke(
@@ -131,11 +101,11 @@ async def test_a_finished_or_unknown_thread_cannot_be_resumed(make_graph: Any) -
 
 
 async def test_open_checkpointer_reads_sqlite_urls_and_paths(
-    tmp_path: Path, make_graph: Any
+    tmp_path: Path, make_graph: GraphOnCheckpointer
 ) -> None:
     for url in (f"sqlite:///{tmp_path}/a.sqlite3", str(tmp_path / "b.sqlite3")):
         async with open_checkpointer(url) as saver:
-            graph = make_graph(saver)
+            graph = make_graph(saver, team=False)
             await graph.ainvoke(
                 {"question": QUESTION}, config=thread_config("x"), context=Context()
             )
@@ -143,41 +113,3 @@ async def test_open_checkpointer_reads_sqlite_urls_and_paths(
             assert "Bartholdi" in state.values["answer"]["text"]
     assert (tmp_path / "a.sqlite3").stat().st_size > 0
     assert (tmp_path / "b.sqlite3").stat().st_size > 0
-
-
-async def test_the_default_team_graph_resumes_its_inner_loop_after_a_crash(
-    brain: Brain,
-    model: ScriptedChatModel,
-    memory_search: MemorySearch,
-    memory_reader: MemoryReader,
-    offline_settings: Settings,
-) -> None:
-    failures = {"left": 1}
-
-    def answerer_down_once(system: str, user: str) -> str:
-        if failures["left"]:
-            failures["left"] -= 1
-            raise ConnectionError("model endpoint reset the connection")
-        return brain._answerer(system, user)
-
-    brain.handlers["answerer"] = answerer_down_once
-    async with sqlite_checkpointer(":memory:") as saver:
-        graph = build_graph(
-            model=model,
-            search=memory_search,
-            reader=memory_reader,
-            settings=offline_settings,
-            checkpointer=saver,
-        )
-        with pytest.raises(LLMUnavailable):
-            async for _ in astream_run(QUESTION, graph=graph, config=thread_config("team")):
-                pass
-        assert await pending_nodes(graph, "team") == ["answer"]
-        roles, queries = brain.roles(), list(memory_search.queries)
-
-        result = await aresume("team", graph=graph)
-
-    assert "Bartholdi" in result.answer
-    assert brain.roles()[len(roles) :][0] == "answerer", "the loop inside continued at its step"
-    assert brain.roles().count("planner") == roles.count("planner")
-    assert memory_search.queries == queries

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deepsearch.api import astream_run, build_graph
+from deepsearch.api import astream_run
 from deepsearch.context import Context
 from deepsearch.persistence import aresume, pending_nodes, sqlite_checkpointer, thread_config
-from deepsearch.settings import Settings
 from deepsearch.tools.llm import LLMUnavailable
 from tests.support.brain import Brain
-from tests.support.chat_model import ScriptedChatModel
-from tests.support.memory import MemoryReader, MemorySearch
+from tests.support.memory import MemorySearch
+from tests.support.resume import GraphOnCheckpointer, fail_answerer_once
 
 QUESTION = "Who designed the Statue of Liberty?"
 
@@ -19,29 +18,13 @@ QUESTION = "Who designed the Statue of Liberty?"
 async def test_crashed_solo_run_resumes_inside_the_loop_at_the_failed_step(
     tmp_path: Path,
     brain: Brain,
-    model: ScriptedChatModel,
     memory_search: MemorySearch,
-    memory_reader: MemoryReader,
-    offline_settings: Settings,
+    make_graph: GraphOnCheckpointer,
 ) -> None:
-    failures = {"left": 1}
-
-    def answerer_down_once(system: str, user: str) -> str:
-        if failures["left"]:
-            failures["left"] -= 1
-            raise ConnectionError("model endpoint reset the connection")
-        return brain._answerer(system, user)
-
-    brain.handlers["answerer"] = answerer_down_once
+    failures = fail_answerer_once(brain)
     ctx = Context(reasoning_effort="low")
     async with sqlite_checkpointer(tmp_path / "crash.sqlite3") as saver:
-        graph = build_graph(
-            model=model,
-            search=memory_search,
-            reader=memory_reader,
-            settings=offline_settings,
-            checkpointer=saver,
-        )
+        graph = make_graph(saver)
         try:
             async for _ in astream_run(
                 QUESTION, graph=graph, context=ctx, config=thread_config("t-1")
@@ -52,35 +35,25 @@ async def test_crashed_solo_run_resumes_inside_the_loop_at_the_failed_step(
         else:
             raise AssertionError("the run should have failed")
         assert await pending_nodes(graph, "t-1") == ["answer"]
-        planner_calls = brain.roles().count("planner")
+        roles = brain.roles()
         queries = list(memory_search.queries)
 
         result = await aresume("t-1", graph=graph, context=ctx)
 
     assert failures["left"] == 0
     assert "Bartholdi" in result.answer
-    assert brain.roles().count("planner") == planner_calls, "the loop started over"
+    assert brain.roles()[len(roles) :][0] == "answerer", "the loop inside continued at its step"
+    assert brain.roles().count("planner") == roles.count("planner"), "the loop started over"
     assert memory_search.queries == queries
     assert result.steps == 3
 
 
 async def test_team_run_on_a_sqlite_checkpointer(
-    tmp_path: Path,
-    brain: Brain,
-    model: ScriptedChatModel,
-    memory_search: MemorySearch,
-    memory_reader: MemoryReader,
-    offline_settings: Settings,
+    tmp_path: Path, make_graph: GraphOnCheckpointer
 ) -> None:
     question = "Who designed the Statue of Liberty, and when was the Eiffel Tower completed?"
     async with sqlite_checkpointer(tmp_path / "team.sqlite3") as saver:
-        graph = build_graph(
-            model=model,
-            search=memory_search,
-            reader=memory_reader,
-            settings=offline_settings,
-            checkpointer=saver,
-        )
+        graph = make_graph(saver)
         events = [
             e
             async for e in astream_run(
