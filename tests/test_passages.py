@@ -12,7 +12,10 @@ from deepsearch.tools.passages import (
     CHARS_PER_TOKEN,
     MAX_REMOTE_CHUNKS,
     chunk_text,
+    plan,
+    section_ids,
     select_passages,
+    sentence_ids,
     split_sentences,
 )
 from tests.support_search.server import Recorded, Reply, serve
@@ -163,3 +166,86 @@ def test_answer_pattern() -> None:
     many = answer_pattern("How many stores are in Florida?")
     assert many is not None and many.search("35 stores")
     assert answer_pattern("Who wrote Brand?") is None
+
+
+def test_chunks_never_straddle_a_heading() -> None:
+    text = "## Alpha\nShort.\n\n## Beta\nAlso short.\n\n## Gamma\nTiny."
+    chunks = chunk_text(text, 150)
+    assert [text[s:e] for s, e in chunks] == [
+        "## Alpha\nShort.",
+        "## Beta\nAlso short.",
+        "## Gamma\nTiny.",
+    ]
+    assert section_ids(text, chunks) == [0, 1, 2]
+    assert section_ids("no headings.\n\nat all.", chunk_text("no headings.\n\nat all.")) == [0]
+
+
+def test_sentence_ids_group_the_pieces_of_a_long_sentence() -> None:
+    long_sentence = " ".join(f"word{i}" for i in range(80)) + "."
+    text = f"First one. {long_sentence} Last one."
+    chunks = chunk_text(text, 100)
+    ids = sentence_ids(text, chunks)
+    pieces = [i for i, (s, e) in enumerate(chunks) if "word" in text[s:e]]
+    assert len(pieces) > 2
+    assert len({ids[i] for i in pieces}) == 1
+    assert ids[0] != ids[pieces[0]] != ids[-1]
+
+
+def test_a_split_sentence_is_kept_whole() -> None:
+    filler = [f"## Town {i}\nTown {i} has a market, a mill and a small museum." for i in range(40)]
+    long_sentence = (
+        "The Marrowby viaduct, "
+        + ", ".join(f"a {c} pillar of stone" for c in ("grey", "red", "pale", "dark") * 4)
+        + ", was finished by the engineer Ottilie Brandt."
+    )
+    text = "\n\n".join([*filler[:20], f"## Bridges\n{long_sentence}", *filler[20:]])
+    chunks = chunk_text(text, 100)
+    docs = [text[s:e] for s, e in chunks]
+    sections = section_ids(text, chunks)
+    pieces = [i for i, (s, e) in enumerate(chunks) if "pillar" in text[s:e]]
+    assert len(pieces) >= 4
+    question = "When was the Marrowby viaduct built?"
+    alone, _ = plan(question, chunks, docs, None, 700, sections)
+    assert not set(pieces) <= alone  # neighbours alone do not reach the sentence's end
+    together, _ = plan(question, chunks, docs, None, 700, sections, sentence_ids(text, chunks))
+    assert set(pieces) <= together
+
+
+async def test_neighbours_stay_within_their_section() -> None:
+    filler = [f"## Town {i}\nTown {i} has a market, a mill and a small museum." for i in range(40)]
+    target = "## Zorbleck Prize\nThe Zorbleck Prize is awarded every May."
+    text = "\n\n".join([*filler[:20], target, *filler[20:]])
+    passages, _ = await select_passages(
+        "Who awards the Zorbleck Prize?", text, LexicalRelevance(), max_tokens=40
+    )
+    kept = " ".join(p.text for p in passages)
+    assert "Zorbleck Prize is awarded" in kept
+    assert "Town 19 " not in kept and "Town 20 " not in kept
+
+
+async def test_each_round_of_feedback_follows_a_new_bridge() -> None:
+    filler = [
+        f"## Town {i}\nThe first president of the Town {i} rowing club was born nearby."
+        for i in range(60)
+    ]
+    hop1 = (
+        "## Zorbleck Prize\nThe Zorbleck Prize is awarded by the Quillmar Society every May.\n"
+        "Winners of the Zorbleck Prize receive a silver medal and a small purse of money.\n"
+        "The Zorbleck Prize was first given in a year of floods, to a maker of barometers.\n"
+        "Past Zorbleck Prize winners often sit on the jury that picks the next winner."
+    )
+    hop2 = "## Quillmar Society\nIts first president was Ada Fennimore, a chemist."
+    hop3 = "## Ada Fennimore\nShe was born in Whitby and studied salts of cobalt."
+    text = "\n\n".join(
+        [*filler[:15], hop3, *filler[15:30], hop1, *filler[30:45], hop2, *filler[45:]]
+    )
+    passages, _ = await select_passages(
+        "Where was the first president of the body that awards the Zorbleck Prize born?",
+        text,
+        LexicalRelevance(),
+        max_tokens=150,
+    )
+    kept = " ".join(p.text for p in passages)
+    assert "Quillmar Society every May" in kept
+    assert "Ada Fennimore, a chemist" in kept
+    assert "born in Whitby" in kept

@@ -188,9 +188,7 @@ async def select_passages(
             plan, question, chunks, docs, remote, budget, sections, sentences
         )
     else:
-        chosen, scores = plan(
-            question, chunks, docs, remote, budget, sections, sentences
-        )
+        chosen, scores = plan(question, chunks, docs, remote, budget, sections, sentences)
     return _merge(text, chunks, chosen, scores), tokens
 
 
