@@ -11,6 +11,10 @@ Runs on the HotpotQA (distractor) and MuSiQue *train* samples in
     candidate (title as title, paragraph as snippet), for ``rank_candidates``
     with the local scorer versus plain BM25 (``bm25s``) on the question.
 
+Every figure is printed for all questions, for the tuning half (the first 50
+of each file: the only questions to look at when tuning constants) and for the
+check half (the rest: tells whether a gain holds on questions nobody looked at).
+
 Gold sentences: HotpotQA gives them (``supporting_facts``). MuSiQue marks
 supporting paragraphs; the gold sentences of a hop are those of its paragraph
 that contain the hop's answer (the whole paragraph when none does).
