@@ -12,6 +12,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -268,3 +269,23 @@ def test_index_builds_a_local_corpus(tmp_path: Path) -> None:
     proc = run_cli(["index", str(docs), "--db", str(db)], base_env(tmp_path), tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert db.exists() and os.path.getsize(db) > 0
+
+
+def test_the_command_line_starts_without_loading_the_agent(tmp_path: Path) -> None:
+    """``--help``, ``config`` and ``index`` must not pay for langchain and the graph."""
+    probe = (
+        "import sys, deepsearch.cli as cli\n"
+        "heavy = [m for m in ('deepsearch.api', 'deepsearch.graph', 'langchain_core', "
+        "'langgraph') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=base_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"loaded at start-up: {done.stdout.strip()}"

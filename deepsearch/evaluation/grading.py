@@ -13,11 +13,13 @@ import re
 import string
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from deepsearch.tools.llm import LLM
+if TYPE_CHECKING:  # the model stack loads only when a judge is made
+    from deepsearch.tools.llm import LLM
+
 
 Verdict = Literal["correct", "incorrect", "not_attempted"]
 

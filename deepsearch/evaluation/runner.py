@@ -14,11 +14,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langgraph.checkpoint.memory import InMemorySaver
-
-from deepsearch.api import DeepSearchResult, astream_run
 from deepsearch.context import Context
 from deepsearch.evaluation.datasets import EvalItem
 from deepsearch.evaluation.grading import (
@@ -29,7 +26,10 @@ from deepsearch.evaluation.grading import (
     looks_unattempted,
 )
 from deepsearch.tools.base import Reader
-from deepsearch.tools.llm import LLM
+
+if TYPE_CHECKING:  # the graph (langgraph, langchain) loads only when a run starts
+    from deepsearch.api import DeepSearchResult
+    from deepsearch.tools.llm import LLM
 
 Record = dict[str, Any]
 
@@ -95,6 +95,8 @@ class EvalRunner:
 
     async def run_one(self, item: EvalItem) -> Record:
         """Answer and grade one question; errors are recorded, never raised."""
+        from deepsearch.api import astream_run
+
         thread_id = f"eval-{item.id}-{time.time_ns()}"
         started = time.perf_counter()
         record: Record = {"id": item.id, "question": item.question, "gold": item.answers}
@@ -203,6 +205,8 @@ def pending(items: list[EvalItem], results_path: Path) -> list[EvalItem]:
 
 def make_eval_graph(**build_options: Any) -> Any:
     """Build the graph for evaluation, with an in-memory checkpointer to read run state."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
     from deepsearch.api import build_graph
 
     return build_graph(checkpointer=InMemorySaver(), **build_options)
