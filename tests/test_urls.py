@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from deepsearch.tools.base import BlockedURLError
 from deepsearch.tools.urls import (
-    IPAddress,
+    AddressPolicy,
     check_url,
     hostname,
     ip_block_reason,
@@ -23,8 +23,6 @@ from deepsearch.tools.urls import (
     parse_ip,
 )
 from tests.support_search.server import LocalServer, Recorded, Reply, serve
-
-LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
 
 def fake_dns(table: dict[str, list[str]], calls: list[str] | None = None):
@@ -40,9 +38,9 @@ def fake_dns(table: dict[str, list[str]], calls: list[str] | None = None):
     return resolve
 
 
-def allow_test_loopback(ip: IPAddress) -> str | None:
-    """Policy for tests: the local test server is 'public', everything else as usual."""
-    return None if ip == LOOPBACK else ip_block_reason(ip)
+def only(port: int) -> AddressPolicy:
+    """Policy for tests: the one local test server on ``port`` is 'public', nothing else is."""
+    return AddressPolicy.allowing(f"127.0.0.1:{port}")
 
 
 @pytest.mark.parametrize(
@@ -186,6 +184,47 @@ async def test_ip_block_reason_labels() -> None:
     assert ip_block_reason(ipaddress.ip_address("8.8.8.8")) is None
 
 
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("http://127.0.0.1:8123/page", True),
+        ("http://0x7f.1:8123/page", True),  # any spelling of the exempt address
+        ("http://[::ffff:127.0.0.1]:8123/", False),  # exemptions are per address family
+        ("http://127.0.0.1:8124/page", False),  # same address, other port
+        ("http://127.0.0.2:8123/page", False),
+        ("http://10.9.8.7/", True),  # a whole network, every port
+        ("http://10.9.8.7:22/", True),
+        ("http://10.10.0.1/", False),
+        ("http://169.254.169.254/latest/meta-data/", False),  # metadata is never exempt
+        ("http://localhost:8123/", False),  # local names stay refused
+    ],
+)
+async def test_an_address_policy_exempts_exactly_what_it_lists(url: str, allowed: bool) -> None:
+    policy = AddressPolicy.allowing("127.0.0.1:8123", "10.9.0.0/16", "169.254.169.254")
+    if allowed:
+        await check_url(url, allow_private=False, policy=policy)
+    else:
+        with pytest.raises(BlockedURLError):
+            await check_url(url, allow_private=False, policy=policy)
+    with pytest.raises(BlockedURLError):  # the default policy exempts nothing
+        await check_url(url, allow_private=False)
+
+
+async def test_an_address_policy_applies_to_resolved_names() -> None:
+    resolver = fake_dns({"web.test": ["127.0.0.1"], "db.test": ["10.0.0.5"]})
+    policy = AddressPolicy.allowing("[::1]", "127.0.0.1:8123")
+    await check_url("http://web.test:8123/", allow_private=False, resolver=resolver, policy=policy)
+    for url in ("http://web.test:8124/", "http://db.test:8123/"):
+        with pytest.raises(BlockedURLError, match="resolves to"):
+            await check_url(url, allow_private=False, resolver=resolver, policy=policy)
+
+
+def test_an_address_policy_refuses_nonsense() -> None:
+    for target in ("web.test", "127.0.0.1:http", "10.0.0.0/33"):
+        with pytest.raises(ValueError):
+            AddressPolicy.allowing(target)
+
+
 def _redirecting_server(location: str):
     def handle(request: Recorded) -> Reply:
         if request.path == "/redirect":
@@ -200,7 +239,7 @@ async def test_guarded_client_connects_to_checked_address_only() -> None:
         calls: list[str] = []
         resolver = fake_dns({"public.test": ["127.0.0.1"]}, calls)
         async with make_guarded_client(
-            allow_private=False, timeout=5, resolver=resolver, ip_policy=allow_test_loopback
+            allow_private=False, timeout=5, resolver=resolver, policy=only(server.port)
         ) as client:
             response = await client.get(f"http://public.test:{server.port}/redirect")
         assert response.status_code == 200
@@ -238,7 +277,7 @@ async def test_guarded_client_checks_every_redirect_hop(location: str) -> None:
         with _redirecting_server(target) as server:
             resolver = fake_dns({"public.test": ["127.0.0.1"], "internal.test": ["10.1.2.3"]})
             async with make_guarded_client(
-                allow_private=False, timeout=5, resolver=resolver, ip_policy=allow_test_loopback
+                allow_private=False, timeout=5, resolver=resolver, policy=only(server.port)
             ) as client:
                 with pytest.raises((BlockedURLError, httpx.UnsupportedProtocol)):
                     await client.get(f"http://public.test:{server.port}/redirect")
@@ -255,7 +294,7 @@ async def test_guarded_client_bounds_redirects() -> None:
             allow_private=False,
             timeout=5,
             resolver=fake_dns({"public.test": ["127.0.0.1"]}),
-            ip_policy=allow_test_loopback,
+            policy=only(server.port),
             max_redirects=3,
         ) as client:
             with pytest.raises(httpx.TooManyRedirects):
@@ -368,7 +407,7 @@ async def test_pinned_https_still_verifies_the_hostname(tmp_path: Path) -> None:
             allow_private=False,
             timeout=5,
             resolver=resolver,
-            ip_policy=allow_test_loopback,
+            policy=only(server.port),
             verify=client_ctx,
         ) as client:
             response = await client.get(f"https://public.test:{server.port}/")

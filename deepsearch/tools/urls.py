@@ -14,6 +14,7 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -26,8 +27,7 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 """Resolve ``(host, port)`` to a list of IP address strings."""
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPPolicy = Callable[[IPAddress], "str | None"]
-"""Say why an address is refused, or ``None`` to allow it (default: :func:`ip_block_reason`)."""
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TRACKING_PARAMS = {"gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "yclid", "_hsenc", "_hsmi"}
@@ -201,11 +201,60 @@ def ip_block_reason(ip: IPAddress) -> str | None:
     return None
 
 
-def check_url_static(url: str) -> tuple[str, int]:
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Which destinations the SSRF guard refuses: every non-public address, minus exemptions.
+
+    The default (no exemptions) is what users get. Exemptions are set in code only
+    (tests pointing the guarded loop at a loopback test web, a deployment wiring in
+    one internal service); ``DEEPSEARCH_ALLOW_PRIVATE_URLS=1`` stays the only switch
+    users have. Cloud metadata addresses are never exempt.
+    """
+
+    exempt: tuple[tuple[IPNetwork, int | None], ...] = ()
+
+    @classmethod
+    def allowing(cls, *targets: str) -> AddressPolicy:
+        """Build a policy exempting ``targets``: ``"127.0.0.1:8080"``, ``"10.0.0.0/8"``, ...
+
+        A target without a port exempts every port of that address or network.
+
+        Raises:
+            ValueError: For a target that is not an address or network with an optional port.
+        """
+        exempt: list[tuple[IPNetwork, int | None]] = []
+        for target in targets:
+            address, port = target.strip(), None
+            if address.startswith("["):
+                address, _, rest = address[1:].partition("]")
+                port = int(rest[1:]) if rest.startswith(":") else None
+            elif address.count(":") == 1:
+                address, _, port_text = address.partition(":")
+                port = int(port_text)
+            exempt.append((ipaddress.ip_network(address, strict=False), port))
+        return cls(tuple(exempt))
+
+    def block_reason(self, ip: IPAddress, port: int) -> str | None:
+        """Say why ``ip:port`` is refused, or return ``None`` when it may be fetched."""
+        reason = ip_block_reason(ip)
+        if reason is None or ip in _METADATA_IPS:
+            return reason
+        for network, exempt_port in self.exempt:
+            if ip.version == network.version and ip in network and exempt_port in (None, port):
+                return None
+        return reason
+
+
+PUBLIC_ONLY = AddressPolicy()
+"""The production policy: only public addresses."""
+
+
+def check_url_static(url: str, policy: AddressPolicy = PUBLIC_ONLY) -> tuple[str, int]:
     """Check everything about ``url`` that needs no DNS; return its host and port.
 
     Args:
         url: The URL to check.
+        policy: Which addresses to refuse (default: every non-public one).
 
     Returns:
         ``(host, port)`` of the URL.
@@ -235,12 +284,13 @@ def check_url_static(url: str) -> tuple[str, int]:
         raise BlockedURLError(url, "cloud metadata host")
     if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
         raise BlockedURLError(url, "local hostname")
+    port = port or _DEFAULT_PORTS[scheme]
     ip = parse_ip(host)
     if ip is not None:
-        reason = ip_block_reason(ip)
+        reason = policy.block_reason(ip, port)
         if reason:
             raise BlockedURLError(url, reason)
-    return host, port or _DEFAULT_PORTS[scheme]
+    return host, port
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -268,7 +318,7 @@ async def resolve_checked(
     host: str,
     port: int,
     resolver: Resolver | None = None,
-    ip_policy: IPPolicy | None = None,
+    policy: AddressPolicy = PUBLIC_ONLY,
 ) -> list[str]:
     """Resolve ``host`` and require every address to be public.
 
@@ -277,7 +327,7 @@ async def resolve_checked(
         host: The hostname or address literal.
         port: The port.
         resolver: How to resolve names; defaults to :func:`system_resolver`.
-        ip_policy: Which addresses to refuse; defaults to :func:`ip_block_reason`.
+        policy: Which addresses to refuse (default: every non-public one).
 
     Returns:
         The checked addresses, to connect to.
@@ -285,10 +335,9 @@ async def resolve_checked(
     Raises:
         BlockedURLError: If resolution fails or any address is not public.
     """
-    policy = ip_policy or ip_block_reason
     literal = parse_ip(host)
     if literal is not None:
-        reason = policy(literal)
+        reason = policy.block_reason(literal, port)
         if reason:
             raise BlockedURLError(url, reason)
         return [str(literal)]
@@ -302,13 +351,19 @@ async def resolve_checked(
         ip = parse_ip(address)
         if ip is None:
             raise BlockedURLError(url, f"{host!r} resolves to a non-address {address!r}")
-        reason = policy(ip)
+        reason = policy.block_reason(ip, port)
         if reason:
             raise BlockedURLError(url, f"{host!r} resolves to {address} ({reason})")
     return addresses
 
 
-async def check_url(url: str, *, allow_private: bool, resolver: Resolver | None = None) -> None:
+async def check_url(
+    url: str,
+    *,
+    allow_private: bool,
+    resolver: Resolver | None = None,
+    policy: AddressPolicy = PUBLIC_ONLY,
+) -> None:
     """Refuse URLs that could reach local, private or metadata services.
 
     Checks scheme, credentials, IP literals in every spelling, local hostnames,
@@ -318,14 +373,15 @@ async def check_url(url: str, *, allow_private: bool, resolver: Resolver | None 
         url: The URL to check.
         allow_private: ``True`` disables the guard (tests, trusted deployments).
         resolver: How to resolve names; defaults to the event loop's ``getaddrinfo``.
+        policy: Which addresses to refuse (default: every non-public one).
 
     Raises:
         BlockedURLError: With the reason the URL is refused.
     """
     if allow_private:
         return
-    host, port = check_url_static(url)
-    await resolve_checked(url, host, port, resolver)
+    host, port = check_url_static(url, policy)
+    await resolve_checked(url, host, port, resolver, policy)
 
 
 class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
@@ -339,12 +395,12 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     def __init__(
         self,
         resolver: Resolver | None = None,
-        ip_policy: IPPolicy | None = None,
+        policy: AddressPolicy = PUBLIC_ONLY,
         inner: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         """Wrap ``inner`` (the default anyio backend) with resolution and checks."""
         self._resolver = resolver
-        self._ip_policy = ip_policy
+        self._policy = policy
         self._inner = inner or httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -357,7 +413,7 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         """Resolve, check and connect to the first reachable checked address."""
         target = f"tcp://{host}:{port}"
-        addresses = await resolve_checked(target, host, port, self._resolver, self._ip_policy)
+        addresses = await resolve_checked(target, host, port, self._resolver, self._policy)
         last_error: Exception | None = None
         for address in addresses[:4]:
             try:
@@ -387,7 +443,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         self,
         *,
         resolver: Resolver | None = None,
-        ip_policy: IPPolicy | None = None,
+        policy: AddressPolicy = PUBLIC_ONLY,
         verify: ssl.SSLContext | bool = True,
         limits: httpx.Limits = _DEFAULT_LIMITS,
         http2: bool = False,
@@ -401,7 +457,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             keepalive_expiry=limits.keepalive_expiry,
             http1=True,
             http2=http2,
-            network_backend=GuardedNetworkBackend(resolver, ip_policy),
+            network_backend=GuardedNetworkBackend(resolver, policy),
         )
 
 
@@ -410,7 +466,7 @@ def make_guarded_client(
     allow_private: bool,
     timeout: float,
     resolver: Resolver | None = None,
-    ip_policy: IPPolicy | None = None,
+    policy: AddressPolicy = PUBLIC_ONLY,
     max_redirects: int = _MAX_REDIRECTS,
     **kw: Any,
 ) -> httpx.AsyncClient:
@@ -427,8 +483,8 @@ def make_guarded_client(
         timeout: Seconds for connect, read, write and pool waits.
         resolver: Name resolution for the guard (tests inject one); defaults to
             the event loop's ``getaddrinfo``.
-        ip_policy: Which resolved addresses to refuse; defaults to
-            :func:`ip_block_reason` (an allow-list for internal hosts can go here).
+        policy: Which addresses to refuse, on every hop and at connect time; the
+            default refuses every non-public one (exemptions: :class:`AddressPolicy`).
         max_redirects: Redirect hops to follow at most.
         **kw: Passed to ``httpx.AsyncClient`` (headers, ``follow_redirects``, ``verify``
             (a bool or an ``ssl.SSLContext``), ...).
@@ -442,13 +498,11 @@ def make_guarded_client(
         return httpx.AsyncClient(timeout=timeout, **kw)
 
     async def check_request(request: httpx.Request) -> None:
-        check_url_static(str(request.url))
+        check_url_static(str(request.url), policy)
 
     hooks = dict(kw.pop("event_hooks", None) or {})
     hooks["request"] = [check_request, *hooks.get("request", [])]
     verify = kw.pop("verify", True)
-    kw.setdefault(
-        "transport", GuardedTransport(resolver=resolver, ip_policy=ip_policy, verify=verify)
-    )
+    kw.setdefault("transport", GuardedTransport(resolver=resolver, policy=policy, verify=verify))
     kw.setdefault("trust_env", False)
     return httpx.AsyncClient(timeout=timeout, event_hooks=hooks, **kw)
