@@ -317,9 +317,9 @@ def test_any_text_is_a_safe_query(docs: Path, tmp_path_factory: pytest.TempPathF
 def test_read_only_folder_indexes_into_the_cache(
     docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import deepsearch.corpus as corpus
+    import deepsearch.corpus.paths as corpus_paths
 
-    monkeypatch.setattr(corpus, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(corpus_paths, "CACHE_DIR", tmp_path / "cache")
     docs.chmod(0o555)
     try:
         target = default_index_path(docs)
