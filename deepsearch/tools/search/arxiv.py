@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import httpx
 
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
-from deepsearch.tools.http import MAX_QUERY_CHARS, clamp_results, clean_text, limited
+from deepsearch.tools.http import clean_text, limited
 from deepsearch.tools.search.keyed import HTTPSearch
 
 DEFAULT_URL = "https://export.arxiv.org/api/query"
@@ -132,16 +132,13 @@ class ArxivSearch(HTTPSearch):
             )
         return parse_arxiv(response.content, limit)
 
-    async def search(
-        self, query: str, *, num_results: int = 10, language: str | None = None
-    ) -> SearchResponse:
+    async def run_query(self, query: str, limit: int, language: str | None) -> SearchResponse:
         """Return papers matching all words of ``query``, else any (no language filter)."""
-        precise = arxiv_query(query[:MAX_QUERY_CHARS], "AND")
+        precise = arxiv_query(query, "AND")
         if not precise:
             return SearchResponse(results=[])
-        limit = clamp_results(num_results)
         response = await self._fetch(precise, limit)
-        broad = arxiv_query(query[:MAX_QUERY_CHARS], "OR")
+        broad = arxiv_query(query, "OR")
         if not response.results and broad != precise:
             response = await self._fetch(broad, limit)
         return response

@@ -6,7 +6,7 @@ from typing import Any
 
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
 from deepsearch.tools.http import clean_text
-from deepsearch.tools.search.keyed import KeyedJSONSearch, prepare_query
+from deepsearch.tools.search.keyed import KeyedJSONSearch
 
 DEFAULT_URL = "https://api.search.brave.com/res/v1/web/search"
 _LANGUAGE_CODES = {
@@ -78,14 +78,8 @@ class BraveSearch(KeyedJSONSearch):
     name = "brave"
     default_url = DEFAULT_URL
 
-    async def search(
-        self, query: str, *, num_results: int = 10, language: str | None = None
-    ) -> SearchResponse:
+    async def run_query(self, query: str, limit: int, language: str | None) -> SearchResponse:
         """Return Brave's results (``language`` maps to ``search_lang``)."""
-        prepared = prepare_query(query, num_results)
-        if prepared is None:
-            return SearchResponse(results=[])
-        query, limit = prepared
         params = {"q": query, "count": str(limit)}
         if language:
             params["search_lang"] = brave_language(language)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from deepsearch.tools.base import ProviderError, SearchResponse
-from deepsearch.tools.search.keyed import collect_results, prepare_query
+from deepsearch.tools.search.keyed import QuerySearch, collect_results
 
 _REGIONS = {
     "en": "us-en",
@@ -77,7 +77,7 @@ def parse_ddgs(items: Any, limit: int) -> SearchResponse:
     return SearchResponse(results=results)
 
 
-class DuckDuckGoSearch:
+class DuckDuckGoSearch(QuerySearch):
     """Keyless web search through ``ddgs``."""
 
     name = "duckduckgo"
@@ -94,14 +94,8 @@ class DuckDuckGoSearch:
         self._timeout = timeout
         self._factory = ddgs_factory or _default_factory(timeout)
 
-    async def search(
-        self, query: str, *, num_results: int = 10, language: str | None = None
-    ) -> SearchResponse:
+    async def run_query(self, query: str, limit: int, language: str | None) -> SearchResponse:
         """Return results for ``query`` (``language`` maps to a DuckDuckGo region)."""
-        prepared = prepare_query(query, num_results)
-        if prepared is None:
-            return SearchResponse(results=[])
-        query, limit = prepared
         kwargs: dict[str, Any] = {"max_results": limit}
         region = ddg_region(language)
         if region:

@@ -6,7 +6,7 @@ from typing import Any
 
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
 from deepsearch.tools.http import clean_text
-from deepsearch.tools.search.keyed import KeyedJSONSearch, prepare_query
+from deepsearch.tools.search.keyed import KeyedJSONSearch
 
 DEFAULT_URL = "https://s.jina.ai/"
 
@@ -70,14 +70,8 @@ class JinaSearch(KeyedJSONSearch):
     default_url = DEFAULT_URL
     default_timeout = 30.0
 
-    async def search(
-        self, query: str, *, num_results: int = 10, language: str | None = None
-    ) -> SearchResponse:
+    async def run_query(self, query: str, limit: int, language: str | None) -> SearchResponse:
         """Return Jina's results for ``query`` (``language`` maps to ``hl``)."""
-        prepared = prepare_query(query, num_results)
-        if prepared is None:
-            return SearchResponse(results=[])
-        query, limit = prepared
         params = {"q": query, "num": str(limit)}
         if language:
             params["hl"] = language

@@ -1,9 +1,9 @@
-"""What the HTTP search providers share: configuration, one call, and result lists.
+"""What the search providers share: query handling, configuration, one call, result lists.
 
-:class:`HTTPSearch` holds an endpoint, timeout, retries and an optional shared
-client, and sends one request with retries; :class:`KeyedJSONSearch` adds the
-API key the JSON APIs (Jina, Brave, Serper) need. :func:`collect_results`
-turns the common "list of result dicts" shape into :class:`SearchResult`s.
+:class:`QuerySearch` trims and bounds every query; :class:`HTTPSearch` holds an
+endpoint, API key, timeout, retries and an optional shared client, and sends one
+request with retries. :func:`collect_results` turns the common "list of result
+dicts" shape into :class:`SearchResult`s.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from deepsearch.tools.base import SearchResult
+from deepsearch.tools.base import SearchResponse, SearchResult
 from deepsearch.tools.http import (
     MAX_QUERY_CHARS,
     clamp_results,
@@ -72,15 +72,38 @@ def collect_results(
     return results
 
 
-class HTTPSearch:
-    """Base of search providers that call one HTTP endpoint."""
+class QuerySearch:
+    """Base of search providers: trims and bounds the query, then runs it.
+
+    An empty query answers with no results without asking the provider.
+    """
 
     name: str
+
+    async def search(
+        self, query: str, *, num_results: int = 10, language: str | None = None
+    ) -> SearchResponse:
+        """Return the provider's results for ``query`` (see :meth:`run_query`)."""
+        prepared = prepare_query(query, num_results)
+        if prepared is None:
+            return SearchResponse(results=[])
+        query, limit = prepared
+        return await self.run_query(query, limit, language)
+
+    async def run_query(self, query: str, limit: int, language: str | None) -> SearchResponse:
+        """Run a trimmed, non-empty query for at most ``limit`` results."""
+        raise NotImplementedError
+
+
+class HTTPSearch(QuerySearch):
+    """Base of search providers that call one HTTP endpoint (with an API key, if any)."""
+
     default_url: ClassVar[str]
     default_timeout: ClassVar[float] = 20.0
 
     def __init__(
         self,
+        api_key: str = "",
         *,
         base_url: str | None = None,
         timeout: float | None = None,
@@ -90,11 +113,13 @@ class HTTPSearch:
         """Configure the provider.
 
         Args:
+            api_key: The provider's API key (empty for keyless providers).
             base_url: The search endpoint (overridable for tests and proxies).
             timeout: Seconds per attempt; the provider's default when None.
             retries: Extra attempts on transient failures.
             client: A client to reuse; by default one per call.
         """
+        self._api_key = api_key
         self._base_url = base_url or self.default_url
         self._timeout = timeout if timeout is not None else self.default_timeout
         self._retries = retries
@@ -117,26 +142,5 @@ class HTTPSearch:
         return parse_json(await self._request(method, **request), self.name)
 
 
-class KeyedJSONSearch(HTTPSearch):
-    """Base of search providers that call one JSON endpoint with an API key."""
-
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str | None = None,
-        timeout: float | None = None,
-        retries: int = 2,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        """Configure the provider.
-
-        Args:
-            api_key: The provider's API key.
-            base_url: The search endpoint (overridable for tests and proxies).
-            timeout: Seconds per attempt; the provider's default when None.
-            retries: Extra attempts on transient failures.
-            client: A client to reuse; by default one per call.
-        """
-        super().__init__(base_url=base_url, timeout=timeout, retries=retries, client=client)
-        self._api_key = api_key
+KeyedJSONSearch = HTTPSearch
+"""The base of the keyed JSON APIs (Jina, Brave, Serper): an :class:`HTTPSearch` with a key."""

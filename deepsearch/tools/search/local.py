@@ -8,10 +8,10 @@ from pathlib import Path
 
 from deepsearch.corpus import search_corpus
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
-from deepsearch.tools.http import MAX_QUERY_CHARS, clamp_results
+from deepsearch.tools.search.keyed import QuerySearch
 
 
-class LocalSearch:
+class LocalSearch(QuerySearch):
     """Search the local corpus index built by ``deepsearch index``."""
 
     name = "local"
@@ -20,14 +20,8 @@ class LocalSearch:
         """Use the index at ``db_path`` (see :func:`deepsearch.corpus.resolve_corpus_db`)."""
         self.db_path = Path(db_path)
 
-    async def search(
-        self, query: str, *, num_results: int = 10, language: str | None = None
-    ) -> SearchResponse:
+    async def run_query(self, query: str, limit: int, language: str | None) -> SearchResponse:
         """Return the best passages, one per document (the corpus has no language filter)."""
-        query = query.strip()[:MAX_QUERY_CHARS]
-        if not query:
-            return SearchResponse(results=[])
-        limit = clamp_results(num_results)
         try:
             hits = await asyncio.to_thread(search_corpus, self.db_path, query, limit * 3)
         except (OSError, sqlite3.Error) as exc:

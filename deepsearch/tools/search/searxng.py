@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from deepsearch.tools.base import ProviderError, SearchResponse
-from deepsearch.tools.search.keyed import HTTPSearch, collect_results, prepare_query
+from deepsearch.tools.search.keyed import HTTPSearch, collect_results
 
 
 def parse_searxng(data: Any, limit: int) -> SearchResponse:
@@ -54,14 +54,8 @@ class SearxngSearch(HTTPSearch):
         search_url = base if base.endswith("/search") else f"{base}/search"
         super().__init__(base_url=search_url, timeout=timeout, retries=retries, client=client)
 
-    async def search(
-        self, query: str, *, num_results: int = 10, language: str | None = None
-    ) -> SearchResponse:
+    async def run_query(self, query: str, limit: int, language: str | None) -> SearchResponse:
         """Return the instance's results (``language`` maps to ``language``)."""
-        prepared = prepare_query(query, num_results)
-        if prepared is None:
-            return SearchResponse(results=[])
-        query, limit = prepared
         params = {"q": query, "format": "json", "language": language or "all"}
         try:
             data = await self._call("GET", params=params, headers={"Accept": "application/json"})

@@ -6,7 +6,7 @@ from typing import Any
 
 from deepsearch.tools.base import ProviderError, SearchResponse
 from deepsearch.tools.http import clean_text
-from deepsearch.tools.search.keyed import KeyedJSONSearch, collect_results, prepare_query
+from deepsearch.tools.search.keyed import KeyedJSONSearch, collect_results
 
 DEFAULT_URL = "https://google.serper.dev/search"
 
@@ -47,14 +47,8 @@ class SerperSearch(KeyedJSONSearch):
     name = "serper"
     default_url = DEFAULT_URL
 
-    async def search(
-        self, query: str, *, num_results: int = 10, language: str | None = None
-    ) -> SearchResponse:
+    async def run_query(self, query: str, limit: int, language: str | None) -> SearchResponse:
         """Return Google's organic results via Serper (``language`` maps to ``hl``)."""
-        prepared = prepare_query(query, num_results)
-        if prepared is None:
-            return SearchResponse(results=[])
-        query, limit = prepared
         body: dict[str, Any] = {"q": query, "num": limit}
         if language:
             body["hl"] = language.strip().lower()
