@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+from pydantic import SecretStr
 
 from deepsearch.settings import Settings
 from deepsearch.tools.base import ProviderError
@@ -19,7 +19,6 @@ from deepsearch.tools.embeddings.remote import (
     BatchedEmbeddings,
     JSONEndpoint,
     bound_text,
-    json_headers,
 )
 
 EMBEDDINGS_MODEL = "jina-embeddings-v3"
@@ -27,12 +26,15 @@ RERANK_MODEL = "jina-reranker-v2-base-multilingual"
 RERANK_MAX_DOCS = 256
 
 
-def _headers(settings: Settings) -> dict[str, str]:
-    key = settings.jina_api_key
-    return json_headers(key.get_secret_value() if key is not None else None)
+class JinaEndpoint(JSONEndpoint):
+    """Base of the Jina clients: the key is ``JINA_API_KEY``."""
+
+    def api_key(self, settings: Settings) -> SecretStr | None:
+        """``JINA_API_KEY``, when set."""
+        return settings.jina_api_key
 
 
-class JinaEmbeddings(BatchedEmbeddings):
+class JinaEmbeddings(JinaEndpoint, BatchedEmbeddings):
     """An :class:`~deepsearch.tools.base.Embedder` backed by Jina's embeddings API."""
 
     name = "jina"
@@ -42,48 +44,29 @@ class JinaEmbeddings(BatchedEmbeddings):
         settings: Settings,
         *,
         task: str = "text-matching",
-        client: httpx.AsyncClient | None = None,
-        retries: int = 2,
-        backoff_base: float = 0.5,
+        **options: Any,
     ) -> None:
-        """Use the endpoint and key from ``settings``; ``client`` is for tests and reuse."""
-        super().__init__(
-            settings.jina_embeddings_url,
-            _headers(settings),
-            settings.fetch_timeout,
-            client=client,
-            retries=retries,
-            backoff_base=backoff_base,
-        )
+        """Embed for ``task``; ``options`` are :class:`JSONEndpoint`'s (client, retries, ...)."""
+        super().__init__(settings, **options)
         self.task = task
+
+    def endpoint(self, settings: Settings) -> str:
+        """``JINA_EMBEDDINGS_URL``."""
+        return settings.jina_embeddings_url
 
     def request_body(self, batch: list[str]) -> dict[str, Any]:
         """Ask for ``batch``'s vectors for the configured task."""
         return {"model": EMBEDDINGS_MODEL, "input": batch, "task": self.task}
 
 
-class JinaReranker(JSONEndpoint):
+class JinaReranker(JinaEndpoint):
     """A :class:`~deepsearch.tools.base.Relevance` scorer backed by Jina's reranker."""
 
     name = "jina-reranker"
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        client: httpx.AsyncClient | None = None,
-        retries: int = 2,
-        backoff_base: float = 0.5,
-    ) -> None:
-        """Use the endpoint and key from ``settings``; ``client`` is for tests and reuse."""
-        super().__init__(
-            settings.jina_rerank_url,
-            _headers(settings),
-            settings.fetch_timeout,
-            client=client,
-            retries=retries,
-            backoff_base=backoff_base,
-        )
+    def endpoint(self, settings: Settings) -> str:
+        """``JINA_RERANK_URL``."""
+        return settings.jina_rerank_url
 
     async def score(self, query: str, documents: list[str]) -> tuple[list[float], int]:
         """Rerank ``documents`` against ``query``.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+from pydantic import SecretStr
 
 from deepsearch.settings import Settings
 from deepsearch.tools.embeddings.remote import (
@@ -18,7 +18,6 @@ from deepsearch.tools.embeddings.remote import (
     BatchedEmbeddings,
     batched,
     bound_text,
-    json_headers,
     parse_embeddings,
     post_json,
 )
@@ -42,27 +41,15 @@ class OpenAIEmbeddings(BatchedEmbeddings):
 
     name = "openai"
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        client: httpx.AsyncClient | None = None,
-        retries: int = 2,
-        backoff_base: float = 0.5,
-    ) -> None:
-        """Use ``DEEPSEARCH_EMBEDDINGS_BASE_URL`` (else ``OPENAI_BASE_URL``) and the model."""
+    def endpoint(self, settings: Settings) -> str:
+        """``DEEPSEARCH_EMBEDDINGS_BASE_URL`` (else ``OPENAI_BASE_URL``) + ``/embeddings``."""
         base = settings.embeddings_base_url or settings.openai_base_url or DEFAULT_BASE_URL
-        key = settings.openai_api_key
-        super().__init__(
-            base.rstrip("/") + "/embeddings",
-            json_headers(key.get_secret_value() if key is not None else None),
-            settings.fetch_timeout,
-            client=client,
-            retries=retries,
-            backoff_base=backoff_base,
-        )
-        self.model = settings.embeddings_model
+        return base.rstrip("/") + "/embeddings"
+
+    def api_key(self, settings: Settings) -> SecretStr | None:
+        """``OPENAI_API_KEY``, when set."""
+        return settings.openai_api_key
 
     def request_body(self, batch: list[str]) -> dict[str, Any]:
         """Ask for float vectors of ``batch`` from the configured model."""
-        return {"model": self.model, "input": batch, "encoding_format": "float"}
+        return {"model": self.settings.embeddings_model, "input": batch, "encoding_format": "float"}

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
+from deepsearch.settings import Settings
 from deepsearch.tools.base import Embeddings, ProviderError
 from deepsearch.tools.http import request_with_retries
 
@@ -149,36 +151,42 @@ def parse_embeddings(data: Any, count: int, provider: str) -> tuple[list[list[fl
 
 
 class JSONEndpoint:
-    """Base of clients that POST JSON to one endpoint with retries."""
+    """Base of clients that POST JSON to one endpoint configured by the settings."""
 
     name: str
 
     def __init__(
         self,
-        url: str,
-        headers: dict[str, str],
-        timeout: float,
+        settings: Settings,
         *,
         client: httpx.AsyncClient | None = None,
         retries: int = 2,
         backoff_base: float = 0.5,
     ) -> None:
-        """Configure the endpoint.
+        """Use the endpoint and key the settings give (see :meth:`endpoint`, :meth:`api_key`).
 
         Args:
-            url: The endpoint.
-            headers: Request headers (content type, key).
-            timeout: Seconds per attempt when a client is opened per call.
+            settings: Process settings (endpoint, key, ``fetch_timeout``).
             client: A client to reuse (tests, pooling); by default one per call.
             retries: Extra attempts on 429, 5xx and transport errors.
             backoff_base: First backoff delay in seconds.
         """
-        self.url = url
-        self.headers = headers
-        self.timeout = timeout
+        self.settings = settings
+        self.url = self.endpoint(settings)
+        key = self.api_key(settings)
+        self.headers = json_headers(key.get_secret_value() if key is not None else None)
+        self.timeout = settings.fetch_timeout
         self.client = client
         self.retries = retries
         self.backoff_base = backoff_base
+
+    def endpoint(self, settings: Settings) -> str:
+        """Return the URL this client POSTs to."""
+        raise NotImplementedError
+
+    def api_key(self, settings: Settings) -> SecretStr | None:
+        """Return the bearer key to send, if any."""
+        return None
 
     async def _post(self, body: dict[str, Any]) -> Any:
         """POST ``body`` to the endpoint and return the decoded JSON reply."""
