@@ -9,6 +9,7 @@ connect proves the process only talked to the search endpoint.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from deepsearch.settings import Settings
 from deepsearch.tools.base import Page, Reader
 from deepsearch.tools.read.direct import DirectReader
-from deepsearch.tools.urls import normalize_url
+from deepsearch.tools.urls import AddressPolicy, normalize_url
 from tests.support.brain import Brain
 from tests.support.hostile import (
     INTERNAL_URLS,
@@ -28,7 +29,16 @@ from tests.support.hostile import (
     loopback_urls,
 )
 from tests.support.netguard import Canary, canary
-from tests.support.ssrf_runs import QUESTION, Trace, guarded_settings, run_loop
+from tests.support.servers import serve
+from tests.support.ssrf_runs import (
+    BRIDGE_QUESTION,
+    QUESTION,
+    Trace,
+    guarded_settings,
+    redirect_web,
+    run_loop,
+    web_names,
+)
 
 
 @pytest.fixture
@@ -53,10 +63,13 @@ async def checked_run(
     *,
     reader: Reader | None = None,
     brain: Brain | None = None,
+    web_port: int | None = None,
 ) -> Trace:
-    """Run the loop; the process must have connected to nothing but the search endpoint."""
+    """Run the loop; the process must have connected to nothing but the search endpoint
+    (and the loopback test web on ``web_port``, when there is one)."""
     trace = await run_loop(question, search_urls, settings, reader=reader, brain=brain)
-    assert trace.left_the_search_endpoint() == [], trace.audit.attempts
+    also = () if web_port is None else (web_port,)
+    assert trace.left_the_search_endpoint(*also) == [], trace.audit.attempts
     assert trace.audit.refused == [], f"tried to leave loopback: {trace.audit.refused}"
     return trace
 
@@ -145,4 +158,54 @@ async def test_urls_the_model_makes_up_are_never_fetched(
     brain.direct_answer = f"See {invented[0]} and {invented[3]}."
     trace = await checked_run(QUESTION, ["https://evil.example/a"], guarded_settings, brain=brain)
     assert not set(invented) & set(trace.read)
+    assert bird.connections == 0
+
+
+async def test_search_results_redirecting_inside_are_refused_mid_fetch(
+    guarded_settings: Settings, bird: Canary
+) -> None:
+    """The guard stays on for the whole loop; only the test web's one port is exempt.
+
+    Results 302 (or 301 then 302) into loopback, metadata and an intranet, a page
+    meta-refreshes and links into loopback; a legitimate 307 still leads to the answer.
+    """
+    with serve(redirect_web(bird.port)) as web_base:
+        port = int(web_base.rsplit(":", 1)[1])
+        targets = ["canary", "localhost", "mapped", "metadata", "intranet"]
+        hostile = [f"http://go-{t}.web.test:{port}/go/{t}" for t in targets]
+        hostile += [f"http://hop-{t}.web.test:{port}/hop/{t}" for t in ("canary", "metadata")]
+        refresh = f"http://refresh.web.test:{port}/refresh/canary"
+        moved = f"http://bridge.web.test:{port}/moved"
+        link = f"http://127.0.0.1:{bird.port}/admin"  # in the refresh page
+        policy = AddressPolicy.allowing(f"127.0.0.1:{port}")
+        reader = DirectReader(guarded_settings, resolver=web_names, policy=policy)
+        brain = Brain()
+        brain.script(
+            "planner",
+            {"think": "Search.", "action": "search", "queries": [BRIDGE_QUESTION]},
+            {"think": "Read.", "action": "read", "urls": hostile[:5]},
+            {"think": "Read.", "action": "read", "urls": [*hostile[5:], refresh]},
+        )
+
+        def follow_the_link(system: str, user: str) -> str:
+            if f"- {link} |" in user:  # the refresh page's link is a candidate now
+                return json.dumps({"think": "Follow it.", "action": "read", "urls": [link]})
+            return Brain._planner(brain, system, user)
+
+        brain.handlers["planner"] = follow_the_link
+        trace = await checked_run(
+            BRIDGE_QUESTION,
+            [*hostile, refresh, moved],
+            guarded_settings,
+            reader=reader,
+            brain=brain,
+            web_port=port,
+        )
+    assert "Marla Voss" in trace.answer
+    assert_all_blocked(hostile, trace, expected=len(hostile))
+    for url in hostile:  # refused at the redirect hop, after the first request went out
+        assert "url-guard" in trace.failed[url] and url in trace.read
+    assert refresh in trace.read and refresh not in trace.failed  # read, refresh not followed
+    assert "url-guard" in trace.failed[link]  # its link was tried, and refused
+    assert moved in trace.read and moved not in trace.failed
     assert bird.connections == 0
