@@ -28,36 +28,11 @@ from deepsearch.tools.base import ProviderError
 from deepsearch.tools.read.local import LocalCorpusReader
 from deepsearch.tools.search import make_search_provider
 from deepsearch.tools.search.local import LocalSearch
+from tests.support.pdf import minimal_pdf
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 HOTPOT = DATA / "hotpotqa_train_distractor_100.jsonl"
 MUSIQUE = DATA / "musique_train_100.jsonl"
-
-
-def make_pdf(text: str, title: str) -> bytes:
-    """Build a one-page PDF whose page shows ``text`` (Helvetica), with correct xref."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        f"<< /Title ({title}) >>".encode(),
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\n" % (len(objects) + 1)
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
 
 
 @pytest.fixture
@@ -83,7 +58,7 @@ def docs(tmp_path: Path) -> Path:
         "<p>Colonies overwinter by clustering and shivering to keep warm.</p>"
         "</article></body></html>"
     )
-    (root / "airships.pdf").write_bytes(make_pdf("Zeppelins were rigid airships.", "Airships"))
+    (root / "airships.pdf").write_bytes(minimal_pdf("Zeppelins were rigid airships.", "Airships"))
     (root / "records.jsonl").write_text(
         "\n".join(
             [

@@ -21,6 +21,7 @@ from deepsearch.settings import Settings
 from deepsearch.tools.base import BlockedURLError, ProviderError
 from deepsearch.tools.read import make_reader
 from deepsearch.tools.read.direct import DirectReader, decode, sniff_kind
+from tests.support.pdf import minimal_pdf
 from tests.support.servers import serve
 
 ARTICLE = """<!doctype html><html><head><title>The Owl Report</title>
@@ -33,34 +34,6 @@ under deep snow, hearing them from thirty metres away.</p>
 tundra, and are then seen on beaches and airfields.</p>
 <p>See <a href="/owls/snowy#habits">snowy owls</a> and <a href="https://other.example/x">elsewhere</a>
 and <a href="javascript:void(0)">nothing</a>.</p></article></body></html>"""
-
-
-def minimal_pdf(text: str) -> bytes:
-    """Build a one-page PDF whose content stream shows ``text``."""
-    stream = f"BT /F1 18 Tf 72 700 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Title (Owl paper) >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 class Hits:
@@ -83,11 +56,13 @@ async def plain(request: Request) -> Response:
 
 
 async def pdf(request: Request) -> Response:
-    return Response(minimal_pdf("Owls hunt at night"), media_type="application/pdf")
+    return Response(minimal_pdf("Owls hunt at night", "Owl paper"), media_type="application/pdf")
 
 
 async def pdf_as_octet(request: Request) -> Response:
-    return Response(minimal_pdf("Sniffed owl PDF"), media_type="application/octet-stream")
+    return Response(
+        minimal_pdf("Sniffed owl PDF", "Owl paper"), media_type="application/octet-stream"
+    )
 
 
 async def broken_pdf(request: Request) -> Response:
