@@ -193,3 +193,28 @@ async def test_a_cancelled_first_reader_does_not_fail_the_others() -> None:
     page = await second
     assert page.text == "text" and len(calls) == 2
     assert first.cancelled()
+
+
+async def test_pages_too_large_for_the_cache_are_read_again() -> None:
+    """A page whose JSON exceeds MAX_VALUE_BYTES is served but never stored."""
+    from deepsearch.tools.cache import MAX_VALUE_BYTES
+
+    class BigReader:
+        name = "big"
+        calls = 0
+
+        async def read(self, url: str) -> Page:
+            BigReader.calls += 1
+            size = MAX_VALUE_BYTES if "big" in url else 1000
+            return Page(url=url, text="x" * size, title="T", tokens=7)
+
+    cache = Cache(":memory:")
+    reader = CachedReader(BigReader(), cache)
+    for _ in range(2):
+        assert len((await reader.read("https://r.example/big")).text) == MAX_VALUE_BYTES
+        await reader.read("https://r.example/small")
+    assert BigReader.calls == 3  # big twice, small once
+    assert (
+        await cache.get("read", {"reader": "big", "scope": "", "url": "https://r.example/big"})
+        is None
+    )
