@@ -19,28 +19,17 @@ from deepsearch.state import Answer
 from deepsearch.tools.llm import make_chat_model
 from tests.support.agent_llm import AGENT_PREFIX, AgentLLMServer
 from tests.support.brain import Brain
-from tests.support.chat_model import ScriptedChatModel
 from tests.support.memory import MemoryReader, MemorySearch
+from tests.support.resume import GraphOnCheckpointer
 from tests.support.servers import serve
 
 QUESTION = "Who designed the Statue of Liberty?"
 
 
 @pytest.fixture
-def graph(
-    model: ScriptedChatModel,
-    memory_search: MemorySearch,
-    memory_reader: MemoryReader,
-    offline_settings: Settings,
-) -> Any:
-    """The research graph on the scripted model and in-memory providers."""
-    return build_graph(
-        model=model,
-        search=memory_search,
-        reader=memory_reader,
-        settings=offline_settings,
-        team=False,
-    )
+def graph(make_graph: GraphOnCheckpointer) -> Any:
+    """The research graph (solo loop) on the scripted model and in-memory providers."""
+    return make_graph(None, team=False)
 
 
 class ReportState(TypedDict, total=False):

@@ -1,4 +1,4 @@
-"""What the resume tests share: graphs rebuilt on a checkpointer, and a model that fails once."""
+"""Graphs over the in-memory providers, rebuilt on a checkpointer, and a model that fails once."""
 
 from __future__ import annotations
 
