@@ -73,6 +73,29 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
     return rows
 
 
+def unconfigured_providers(settings: Settings) -> list[tuple[str, tuple[str, str]]]:
+    """Return the providers of the search chain that lack a key or URL, with what they need."""
+    return [
+        (provider, need)
+        for provider in settings.effective_search_provider().split(",")
+        if (need := PROVIDER_NEEDS.get(provider))
+        and not getattr(settings, need[0].lower().removeprefix("deepsearch_"), None)
+    ]
+
+
+def describe_search(settings: Settings) -> tuple[str, str]:
+    """Return the search chain as shown (``"serper → brave"``) and a note on its parts."""
+    chain = settings.effective_search_provider().split(",")
+    shown = " → ".join(chain)
+    notes = ["fallback chain, tried in order"] if len(chain) > 1 else []
+    skipped = [
+        f"{provider} ({need[0]} missing)" for provider, need in unconfigured_providers(settings)
+    ]
+    if skipped and len(skipped) < len(chain):
+        notes.append("skipped: " + ", ".join(skipped))
+    return shown, "; ".join(notes)
+
+
 def problems(settings: Settings) -> list[Problem]:
     """Return what a run with these settings would miss."""
     found: list[Problem] = []
@@ -80,12 +103,7 @@ def problems(settings: Settings) -> list[Problem]:
         found.append(Problem("LLM endpoint", NO_LLM_MESSAGE))
     # A fallback chain runs while one of its providers is configured.
     chain = settings.effective_search_provider().split(",")
-    missing = [
-        (provider, need)
-        for provider in chain
-        if (need := PROVIDER_NEEDS.get(provider))
-        and not getattr(settings, need[0].lower().removeprefix("deepsearch_"), None)
-    ]
+    missing = unconfigured_providers(settings)
     if len(missing) == len(chain):
         for provider, (variable, how) in missing:
             found.append(Problem(f"search provider {provider!r}: {variable} missing", how))
@@ -109,7 +127,7 @@ def print_report(console: Console, settings: Settings) -> bool:
     summary.add_row(
         "LLM", "configured" if settings.llm_configured() else "[red]missing[/]", settings.model
     )
-    summary.add_row("search", settings.effective_search_provider(), "")
+    summary.add_row("search", *map(escape, describe_search(settings)))
     summary.add_row("reader", settings.effective_reader(), "")
     summary.add_row("embeddings", settings.effective_embeddings(), "")
     summary.add_row("structured output", settings.structured_output, "")

@@ -308,3 +308,14 @@ def test_doctor_reports_a_chain_only_when_none_of_it_can_run() -> None:
     unusable = settings(search_provider="serper,brave")
     named = [p.what for p in problems(unusable) if "search provider" in p.what]
     assert len(named) == 2 and "SERPER_API_KEY" in named[0] and "BRAVE_API_KEY" in named[1]
+
+
+def test_doctor_shows_a_chain_in_order_and_what_it_skips() -> None:
+    from deepsearch.cli_doctor import describe_search
+
+    chain = settings(search_provider="serper,brave,duckduckgo", brave_api_key=KEY)
+    assert describe_search(chain) == (
+        "serper → brave → duckduckgo",
+        "fallback chain, tried in order; skipped: serper (SERPER_API_KEY missing)",
+    )
+    assert describe_search(settings(search_provider="duckduckgo")) == ("duckduckgo", "")
