@@ -2,7 +2,7 @@
 
 Shared by the SSRF tests and ``benchmarks/reliability_report.py``. :func:`redirect_web`
 is a loopback web whose pages redirect into private addresses; the guarded reader
-reaches it through :data:`WEB_NAMES` and an :class:`~deepsearch.tools.urls.AddressPolicy`
+reaches it through :func:`web_names` and an :class:`~deepsearch.tools.urls.AddressPolicy`
 exempting its one port, so everything else on loopback stays refused.
 """
 
