@@ -120,7 +120,7 @@ async def test_cached_reader() -> None:
     assert len(server.requests) == 1
 
 
-def reader_settings(cache: Path, *, private_ok: bool = True) -> Settings:
+def reader_settings(cache: Path | str, *, private_ok: bool = True) -> Settings:
     return Settings(
         DEEPSEARCH_CACHE=str(cache),
         DEEPSEARCH_ALLOW_PRIVATE_URLS=private_ok,
@@ -140,6 +140,21 @@ async def test_configured_reader_reads_each_page_once(testweb: TestWeb, tmp_path
     assert "Bartholdi" in first.text
     assert all(p.text == first.text for p in [*others, again])
     assert again.tokens == 0
+
+
+async def test_without_a_cache_file_concurrent_reads_still_share_one_fetch(
+    testweb: TestWeb,
+) -> None:
+    from deepsearch.tools.read import make_reader
+
+    reader = make_reader("direct", reader_settings("off"))
+    url = f"{testweb.base_url}/wiki/eiffel-tower"
+    before = testweb.hits["/wiki/eiffel-tower"]
+    pages = await asyncio.gather(*(reader.read(url) for _ in range(4)))
+    assert testweb.hits["/wiki/eiffel-tower"] - before == 1, "four reads in flight, one fetch"
+    again = await reader.read(url)
+    assert testweb.hits["/wiki/eiffel-tower"] - before == 2, "nothing kept once done"
+    assert again.tokens == pages[0].tokens and all(p.text == again.text for p in pages)
 
 
 async def test_failed_reads_are_not_cached(testweb: TestWeb, tmp_path: Path) -> None:
