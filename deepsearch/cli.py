@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from deepsearch.cli_doctor import deepsearch_home, print_report
 from deepsearch.cli_options import (
     EXIT_FAILED,
     EXIT_NOT_CONFIGURED,
@@ -31,7 +30,6 @@ from deepsearch.cli_options import (
     with_run_options,
 )
 from deepsearch.context import Context
-from deepsearch.settings import ConfigurationError, get_settings
 
 app = typer.Typer(
     name="deepsearch",
@@ -54,6 +52,7 @@ async def _stream_with_checkpoints(
     from langgraph.types import StreamMode
 
     from deepsearch.api import astream_run, build_graph, result_from_state
+    from deepsearch.cli_doctor import deepsearch_home
     from deepsearch.persistence import pending_nodes, sqlite_checkpointer, thread_config
 
     modes: list[StreamMode] = ["custom", "values"]
@@ -170,6 +169,9 @@ def index(
 @app.command(name="config")
 def config_command() -> None:
     """Show what is configured, what is missing and how to fix it (keys are never printed)."""
+    from deepsearch.cli_doctor import print_report
+    from deepsearch.settings import ConfigurationError, get_settings
+
     try:
         settings = get_settings()
     except ConfigurationError as exc:

@@ -14,7 +14,6 @@ import typer
 from rich.console import Console
 
 from deepsearch.context import Context
-from deepsearch.settings import ConfigurationError, get_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_CONFIGURED = 0, 1, 2, 3
 
@@ -85,6 +84,8 @@ class RunOptions:
 
     def context(self) -> Context:
         """Build the run's :class:`~deepsearch.context.Context` (reads the settings)."""
+        from deepsearch.settings import get_settings
+
         provider: str | None = str(self.provider) if self.provider else None
         if provider is None and get_settings().effective_search_provider() == "local":
             provider = "local"  # per run, so the corpus reader is chosen with the corpus search
@@ -167,6 +168,8 @@ def with_run_options(effort: Effort = Effort.medium) -> Callable[[Command], Comm
 
 def require_llm() -> None:
     """Exit with code 3 and the how-to message when no LLM is configured."""
+    from deepsearch.settings import ConfigurationError, get_settings
+
     try:
         get_settings().require_llm()
     except ConfigurationError as exc:
@@ -176,6 +179,7 @@ def require_llm() -> None:
 
 def guarded(coro: Any) -> int:
     """Run a coroutine; turn configuration problems into exit 3 and failures into exit 1."""
+    from deepsearch.settings import ConfigurationError
     from deepsearch.tools.llm import LLMUnavailable
 
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -25,8 +25,10 @@ from deepsearch.cli_options import (
 from deepsearch.context import Context
 from deepsearch.evaluation.datasets import DatasetError, EvalItem, load_dataset
 from deepsearch.evaluation.report import summarize, write_reports
-from deepsearch.evaluation.runner import EvalRunner, Record, make_eval_graph, pending, run_eval
-from deepsearch.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # grading (pydantic) and the graph load only when an evaluation runs
+    from deepsearch.evaluation.runner import Record
+    from deepsearch.settings import Settings
 
 GRADE_STYLE = {"correct": "green", "incorrect": "red", "not_attempted": "yellow"}
 
@@ -61,6 +63,9 @@ async def _evaluate(
     use_judge: bool,
     judge_model: str | None,
 ) -> int:
+    from deepsearch.evaluation.runner import EvalRunner, make_eval_graph, pending, run_eval
+    from deepsearch.settings import get_settings
+
     settings = get_settings()
     runner = EvalRunner(
         graph=make_eval_graph(),
