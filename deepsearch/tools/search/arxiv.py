@@ -13,7 +13,7 @@ import httpx
 
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
 from deepsearch.tools.http import clean_text, limited
-from deepsearch.tools.search.keyed import HTTPSearch
+from deepsearch.tools.search.provider import HTTPSearch
 
 DEFAULT_URL = "https://export.arxiv.org/api/query"
 MIN_INTERVAL = 3.0

@@ -6,7 +6,7 @@ from typing import Any
 
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
 from deepsearch.tools.http import clean_text
-from deepsearch.tools.search.keyed import KeyedJSONSearch
+from deepsearch.tools.search.provider import HTTPSearch
 
 DEFAULT_URL = "https://api.search.brave.com/res/v1/web/search"
 _LANGUAGE_CODES = {
@@ -72,7 +72,7 @@ def parse_brave(data: Any, limit: int) -> SearchResponse:
     return SearchResponse(results=results)
 
 
-class BraveSearch(KeyedJSONSearch):
+class BraveSearch(HTTPSearch):
     """Search the web through the Brave Search API."""
 
     name = "brave"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from deepsearch.tools.base import ProviderError, SearchResponse
-from deepsearch.tools.search.keyed import QuerySearch, collect_results
+from deepsearch.tools.search.provider import QuerySearch, collect_results
 
 _REGIONS = {
     "en": "us-en",

@@ -6,7 +6,7 @@ from typing import Any
 
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
 from deepsearch.tools.http import clean_text
-from deepsearch.tools.search.keyed import KeyedJSONSearch
+from deepsearch.tools.search.provider import HTTPSearch
 
 DEFAULT_URL = "https://s.jina.ai/"
 
@@ -63,7 +63,7 @@ def parse_jina(data: Any, limit: int) -> SearchResponse:
     )
 
 
-class JinaSearch(KeyedJSONSearch):
+class JinaSearch(HTTPSearch):
     """Search the web through Jina Search; reports the tokens it bills."""
 
     name = "jina"

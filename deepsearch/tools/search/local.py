@@ -8,7 +8,7 @@ from pathlib import Path
 
 from deepsearch.corpus import search_corpus
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
-from deepsearch.tools.search.keyed import QuerySearch
+from deepsearch.tools.search.provider import QuerySearch
 
 
 class LocalSearch(QuerySearch):

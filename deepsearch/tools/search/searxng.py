@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from deepsearch.tools.base import ProviderError, SearchResponse
-from deepsearch.tools.search.keyed import HTTPSearch, collect_results
+from deepsearch.tools.search.provider import HTTPSearch, collect_results
 
 
 def parse_searxng(data: Any, limit: int) -> SearchResponse:

@@ -6,7 +6,7 @@ from typing import Any
 
 from deepsearch.tools.base import ProviderError, SearchResponse
 from deepsearch.tools.http import clean_text
-from deepsearch.tools.search.keyed import KeyedJSONSearch, collect_results
+from deepsearch.tools.search.provider import HTTPSearch, collect_results
 
 DEFAULT_URL = "https://google.serper.dev/search"
 
@@ -41,7 +41,7 @@ def parse_serper(data: Any, limit: int) -> SearchResponse:
     return SearchResponse(results=results)
 
 
-class SerperSearch(KeyedJSONSearch):
+class SerperSearch(HTTPSearch):
     """Search Google through Serper."""
 
     name = "serper"

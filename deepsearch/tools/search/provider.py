@@ -140,7 +140,3 @@ class HTTPSearch(QuerySearch):
     async def _call(self, method: str, **request: Any) -> Any:
         """Send one request (with retries) to the endpoint and return its decoded JSON."""
         return parse_json(await self._request(method, **request), self.name)
-
-
-KeyedJSONSearch = HTTPSearch
-"""The base of the keyed JSON APIs (Jina, Brave, Serper): an :class:`HTTPSearch` with a key."""
