@@ -18,7 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from deepsearch.cli_options import Effort, Provider, RunOptions, with_run_options
 from tests.support.brain import Brain
 from tests.support.cli_env import base_env, command, llm_env, run_cli
 from tests.support.llm_server import LLMServer
@@ -289,3 +292,25 @@ def test_the_command_line_starts_without_loading_the_agent(tmp_path: Path) -> No
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"loaded at start-up: {done.stdout.strip()}"
+
+
+def test_run_options_reach_the_command_gathered_in_one_object() -> None:
+    """Every per-run flag is declared once and arrives in ``RunOptions`` with its value."""
+    seen: list[tuple[str, RunOptions]] = []
+    app = typer.Typer()
+
+    @app.command()
+    @with_run_options(effort=Effort.low)
+    def probe(name: str, *, run: RunOptions, loud: bool = False) -> None:
+        seen.append((name, run))
+
+    flags = ["--team-size", "3", "--only-host", "a.org", "--only-host", "b.org"]
+    flags += ["--provider", "local", "--language", "de", "--no-direct-answer"]
+    result = CliRunner().invoke(app, ["owls", *flags])
+    assert result.exit_code == 0, result.output
+    name, run = seen[0]
+    assert name == "owls"
+    assert run.effort is Effort.low  # the command's own default
+    assert (run.team_size, run.only_host, run.provider) == (3, ["a.org", "b.org"], Provider.local)
+    assert run.language == "de" and run.no_direct_answer and run.budget is None
+    assert CliRunner().invoke(app, ["owls", "--effort", "extreme"]).exit_code == 2
