@@ -8,17 +8,37 @@ windows, in document order, so any page costs a bounded number of tokens.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import heapq
 import re
 from dataclasses import dataclass
 
 from deepsearch.tools.base import Relevance
+from deepsearch.tools.chunking import (
+    CHUNK_CHARS,
+    chunk_text,
+    headed_chunks,
+    section_ids,
+    sentence_ids,
+    split_sentences,
+)
 from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores, name_terms
+
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "CHUNK_CHARS",
+    "Passage",
+    "answer_pattern",
+    "chunk_text",
+    "headed_chunks",
+    "plan",
+    "section_ids",
+    "select_passages",
+    "sentence_ids",
+    "split_sentences",
+]
 
 CHARS_PER_TOKEN = 4
 # Tuned on the HotpotQA/MuSiQue train splits (benchmarks/bench_evidence.py).
-CHUNK_CHARS = 150  # target chunk size (about a sentence)
 NEIGHBOURS_BEFORE = 1  # chunks kept before a chosen chunk
 NEIGHBOURS_AFTER = 1  # chunks kept after a chosen chunk
 CORE_SHARE = 0.9  # share of the budget spent on the best chunks before their neighbours
@@ -34,7 +54,6 @@ MAX_REMOTE_CHUNKS = 64  # bound what a paid scorer sees per page (lexical prefil
 MAX_TEXT_CHARS = 2_000_000  # never split more than this much of a page
 _THREAD_CHARS = 100_000
 
-_HEADING_RE = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
 _WHEN_RE = re.compile(
     r"^(when|in what year|what year|which year|what date)\b|\b(when|what year) did\b"
 )
@@ -43,7 +62,6 @@ _HOW_MANY_RE = re.compile(
 )
 _DATE_RE = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b|\b\d{1,2}(st|nd|rd|th)? century\b", re.I)
 _NUMBER_RE = re.compile(r"\d")
-_BOUNDARY_RE = re.compile(r"[.!?。！？]+[\"'”’)\]]*(?=\s)|\n")
 
 
 @dataclass
@@ -54,93 +72,6 @@ class Passage:
     start: int
     end: int
     score: float
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Return the (start, end) spans of the sentences and lines of ``text``.
-
-    Spans exclude surrounding whitespace; blank spans are dropped.
-
-    Args:
-        text: A page's text.
-
-    Returns:
-        Sentence spans in document order.
-    """
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for m in _BOUNDARY_RE.finditer(text):
-        _add_span(text, pos, m.end(), spans)
-        pos = m.end()
-    _add_span(text, pos, len(text), spans)
-    return spans
-
-
-def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append((start, end))
-
-
-def chunk_text(text: str, chunk_chars: int | None = None) -> list[tuple[int, int]]:
-    """Group sentences into chunks of about ``chunk_chars`` characters.
-
-    Chunks end at paragraph breaks once half full, and never split a sentence
-    unless the sentence alone is longer than twice the target size.
-
-    Args:
-        text: A page's text.
-        chunk_chars: Target chunk size in characters (default :data:`CHUNK_CHARS`).
-
-    Returns:
-        Chunk spans (start, end) in document order.
-    """
-    chunk_chars = chunk_chars or CHUNK_CHARS
-    chunks: list[tuple[int, int]] = []
-    cur: tuple[int, int] | None = None
-    for s, e in split_sentences(text):
-        if e - s > 2 * chunk_chars:
-            if cur:
-                chunks.append(cur)
-                cur = None
-            chunks.extend(_split_long(text, s, e, chunk_chars))
-            continue
-        if cur is None:
-            cur = (s, e)
-            continue
-        size = cur[1] - cur[0]
-        paragraph_break = "\n" in text[cur[1] : s]
-        heading = text[s] == "#" and _HEADING_RE.match(text, s) is not None
-        if (
-            heading
-            or size + (e - s) > chunk_chars
-            or (paragraph_break and size >= chunk_chars // 2)
-        ):
-            chunks.append(cur)
-            cur = (s, e)
-        else:
-            cur = (cur[0], e)
-    if cur:
-        chunks.append(cur)
-    return chunks
-
-
-def _split_long(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    while end - start > size:
-        cut = text.rfind(" ", start + size // 2, start + size)
-        if cut <= start:
-            cut = start + size
-        out.append((start, cut))
-        start = cut
-        while start < end and text[start].isspace():
-            start += 1
-    if end > start:
-        out.append((start, end))
-    return out
 
 
 async def select_passages(
@@ -211,84 +142,6 @@ async def _remote_scores(
     for i, value in zip(picked, remote, strict=True):
         scores[i] = min(max(float(value), 0.0), 1.0)
     return scores, tokens
-
-
-def headed_chunks(text: str, chunks: list[tuple[int, int]]) -> list[str]:
-    """Return each chunk's text prefixed with the markdown heading it sits under.
-
-    A chunk deep inside a section is about that section's subject even when it
-    never names it; the heading lets the scorer see that.
-
-    Args:
-        text: The page text.
-        chunks: Chunk spans.
-
-    Returns:
-        One scoring text per chunk.
-    """
-    headings = [(m.start(), m.group(1)) for m in _HEADING_RE.finditer(text)]
-    starts = [h[0] for h in headings]
-    docs = []
-    for s, e in chunks:
-        k = bisect.bisect_right(starts, s) - 1
-        chunk = text[s:e]
-        if k >= 0 and not chunk.startswith("#"):
-            docs.append(f"{headings[k][1]}\n{chunk}")
-        else:
-            docs.append(chunk)
-    return docs
-
-
-def section_ids(text: str, chunks: list[tuple[int, int]]) -> list[int]:
-    """Return, for each chunk, the number of the markdown section it belongs to.
-
-    A section starts at each heading (chunks never straddle one); a page
-    without headings is one section.
-
-    Args:
-        text: The page text.
-        chunks: Chunk spans.
-
-    Returns:
-        One section number per chunk, non-decreasing from 0.
-    """
-    ids: list[int] = []
-    current = 0
-    for i, (s, _) in enumerate(chunks):
-        if i and text[s] == "#" and _HEADING_RE.match(text, s):
-            current += 1
-        ids.append(current)
-    return ids
-
-
-def sentence_ids(text: str, chunks: list[tuple[int, int]]) -> list[int]:
-    """Return, for each chunk, the number of the sentence it starts in.
-
-    A sentence too long for one chunk is cut into pieces (:func:`chunk_text`);
-    the pieces share a number, so a reader gets the whole sentence or none.
-
-    Args:
-        text: The page text.
-        chunks: Chunk spans, as :func:`chunk_text` returns them.
-
-    Returns:
-        One number per chunk, non-decreasing from 0.
-    """
-    ids: list[int] = []
-    current = 0
-    for i, (s, _) in enumerate(chunks):
-        if i and not _continues_sentence(text, chunks[i - 1][1], s):
-            current += 1
-        ids.append(current)
-    return ids
-
-
-def _continues_sentence(text: str, prev_end: int, start: int) -> bool:
-    """Whether a chunk starting at ``start`` goes on with the sentence before ``prev_end``."""
-    if "\n" in text[prev_end:start]:
-        return False
-    boundary = _BOUNDARY_RE.search(text, max(prev_end - 4, 0), min(prev_end + 1, len(text)))
-    return boundary is None
 
 
 def _pieces(sentences: list[int], chunks: list[tuple[int, int]]) -> list[list[int]]:
