@@ -106,28 +106,27 @@ def test_structured_output_method_reaches_the_server(
 def test_an_interrupted_run_resumes_on_its_thread(
     tmp_path: Path, web_env: dict[str, str], llm: tuple[LLMServer, str]
 ) -> None:
-    llm[0].delay = 1.0  # slow enough to kill the run mid-way, even on a loaded machine
+    llm[0].hold_after = 3  # the model stops answering after its third reply: the run hangs
     proc = subprocess.Popen(
         command("ask", QUESTION, "--thread", "t-resume"),
         env=web_env,
         cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    assert proc.stderr is not None
-    for line in proc.stderr:
-        if " read " in f" {line} ":  # the run has searched and started reading
-            break
-    proc.send_signal(signal.SIGKILL)
+    deadline = time.monotonic() + 120
+    while not llm[0].held and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert llm[0].held, "the run never reached its fourth model call"
+    proc.send_signal(signal.SIGKILL)  # killed mid-run, waiting on the model
     proc.wait(timeout=30)
+    llm[0].hold_after = None
     db = Path(web_env["DEEPSEARCH_HOME"]) / "checkpoints.sqlite"
     with sqlite3.connect(db) as conn:
         saved = conn.execute(
             "SELECT count(*) FROM checkpoints WHERE thread_id = 't-resume'"
         ).fetchone()[0]
     assert saved > 0
-    llm[0].delay = 0.0
     calls_before = len(llm[0].brain.calls)
     resumed = run_cli(["ask", "--thread", "t-resume"], web_env, tmp_path)
     assert resumed.returncode == 0, resumed.stderr

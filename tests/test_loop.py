@@ -131,20 +131,30 @@ async def test_no_direct_answer_forces_a_search(graph, brain, memory_search) -> 
 
 async def test_bad_hostnames_are_never_read(brain, offline_settings) -> None:  # type: ignore[no-untyped-def]
     pages = {
-        "https://bad.example.com/liberty": WebPage("Liberty", ["The Statue of Liberty was designed by Bartholdi."]),
-        "https://good.example.org/liberty": WebPage("Liberty facts", ["The Statue of Liberty was designed by Frédéric Auguste Bartholdi."]),
+        "https://bad.example.com/liberty": WebPage(
+            "Liberty", ["The Statue of Liberty was designed by Bartholdi."]
+        ),
+        "https://good.example.org/liberty": WebPage(
+            "Liberty facts", ["The Statue of Liberty was designed by Frédéric Auguste Bartholdi."]
+        ),
     }
     reader = MemoryReader(pages)
     graph = make_graph(brain, MemorySearch(pages), reader, offline_settings)
-    result = await aask("Who designed the Statue of Liberty?", graph=graph, bad_hostnames=["example.com"])
+    result = await aask(
+        "Who designed the Statue of Liberty?", graph=graph, bad_hostnames=["example.com"]
+    )
     assert reader.reads == ["https://good.example.org/liberty"]
     assert all("bad.example.com" not in r["url"] for r in result.references)
 
 
 async def test_only_hostnames_are_read(brain, offline_settings) -> None:  # type: ignore[no-untyped-def]
     pages = {
-        "https://a.example.com/liberty": WebPage("Liberty", ["The Statue of Liberty was designed by Bartholdi."]),
-        "https://docs.trusted.org/liberty": WebPage("Liberty facts", ["The Statue of Liberty was designed by Frédéric Auguste Bartholdi."]),
+        "https://a.example.com/liberty": WebPage(
+            "Liberty", ["The Statue of Liberty was designed by Bartholdi."]
+        ),
+        "https://docs.trusted.org/liberty": WebPage(
+            "Liberty facts", ["The Statue of Liberty was designed by Frédéric Auguste Bartholdi."]
+        ),
     }
     reader = MemoryReader(pages)
     graph = make_graph(brain, MemorySearch(pages), reader, offline_settings)
@@ -170,8 +180,8 @@ async def test_pasted_urls_are_read_first(graph, brain, memory_reader) -> None: 
         '{"action": "teleport"}',
         '{"queries": 42}',
         "<think>I should search</think>",
-        "<think>unterminated reasoning with {\"action\": \"answer\"}",
-        "```json\n{\"action\": \"search\", \"queries\": [\"Statue of Liberty designer\"]\n```",
+        '<think>unterminated reasoning with {"action": "answer"}',
+        '```json\n{"action": "search", "queries": ["Statue of Liberty designer"]\n```',
         "[1, 2, 3]",
     ],
 )
@@ -209,7 +219,9 @@ async def test_wrong_schema_is_retried_with_the_error(graph, brain) -> None:  # 
     assert "fly" in first.reply
 
 
-async def test_search_failure_degrades_the_run(brain, memory_reader, offline_settings, web_pages) -> None:  # type: ignore[no-untyped-def]
+async def test_search_failure_degrades_the_run(
+    brain, memory_reader, offline_settings, web_pages
+) -> None:  # type: ignore[no-untyped-def]
     search = MemorySearch(web_pages, fail=True)
     graph = make_graph(brain, search, memory_reader, offline_settings)
     result = await aask("Who designed the Statue of Liberty?", graph=graph, budget_tokens=50_000)
@@ -244,14 +256,33 @@ def test_graph_draws_the_design() -> None:
     graph = build_graph(team=False)
     drawn = graph.get_graph()
     nodes = set(drawn.nodes)
-    for name in ("plan", "search", "rank_urls", "read", "reflect", "answer", "evaluate", "beast_mode", "finalize"):
+    for name in (
+        "plan",
+        "search",
+        "rank_urls",
+        "read",
+        "reflect",
+        "answer",
+        "evaluate",
+        "beast_mode",
+        "finalize",
+    ):
         assert name in nodes
     edges = {(e.source, e.target) for e in drawn.edges}
     for edge in [
-        ("plan", "search"), ("plan", "read"), ("plan", "reflect"), ("plan", "answer"),
-        ("search", "rank_urls"), ("read", "rank_urls"), ("rank_urls", "plan"),
-        ("rank_urls", "beast_mode"), ("answer", "evaluate"), ("evaluate", "finalize"),
-        ("evaluate", "plan"), ("evaluate", "beast_mode"), ("beast_mode", "finalize"),
+        ("plan", "search"),
+        ("plan", "read"),
+        ("plan", "reflect"),
+        ("plan", "answer"),
+        ("search", "rank_urls"),
+        ("read", "rank_urls"),
+        ("rank_urls", "plan"),
+        ("rank_urls", "beast_mode"),
+        ("answer", "evaluate"),
+        ("evaluate", "finalize"),
+        ("evaluate", "plan"),
+        ("evaluate", "beast_mode"),
+        ("beast_mode", "finalize"),
     ]:
         assert edge in edges, edge
 
@@ -259,9 +290,15 @@ def test_graph_draws_the_design() -> None:
 def test_json_response_schema(graph, brain) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    schema = {"type": "object", "properties": {"designer": {"type": "string"}}, "required": ["designer"]}
+    schema = {
+        "type": "object",
+        "properties": {"designer": {"type": "string"}},
+        "required": ["designer"],
+    }
     brain.handlers["formatter"] = lambda s, u: json.dumps({"designer": "Bartholdi"})
-    result = asyncio.run(aask("Who designed the Statue of Liberty?", graph=graph, response_schema=schema))
+    result = asyncio.run(
+        aask("Who designed the Statue of Liberty?", graph=graph, response_schema=schema)
+    )
     assert json.loads(result.answer) == {"designer": "Bartholdi"}
 
 

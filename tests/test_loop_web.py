@@ -21,7 +21,9 @@ def web_settings(base_url: str, tmp_path) -> Settings:  # type: ignore[no-untype
 
 
 async def test_loop_over_the_local_web(testweb, brain, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    graph = build_graph(model=ScriptedChatModel(brain=brain), settings=web_settings(testweb.base_url, tmp_path))
+    graph = build_graph(
+        model=ScriptedChatModel(brain=brain), settings=web_settings(testweb.base_url, tmp_path)
+    )
     result = await aask("When was Gustave Eiffel born?", graph=graph)
     assert "1832" in result.answer
     assert testweb.queries, "the SearXNG endpoint was queried"
@@ -34,7 +36,9 @@ async def test_loop_over_the_local_web(testweb, brain, tmp_path) -> None:  # typ
 
 
 async def test_private_addresses_are_refused_by_default(testweb, brain, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = web_settings(testweb.base_url, tmp_path).model_copy(update={"allow_private_urls": False})
+    settings = web_settings(testweb.base_url, tmp_path).model_copy(
+        update={"allow_private_urls": False}
+    )
     graph = build_graph(model=ScriptedChatModel(brain=brain), settings=settings)
     before = sum(testweb.hits.values())
     result = await aask(

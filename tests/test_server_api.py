@@ -90,9 +90,7 @@ def test_stream_sends_think_block_answer_final_chunk_and_usage(client: openai.Op
 
 def test_think_chunks_carry_live_budget_progress(client: openai.OpenAI) -> None:
     chunks = list(client.chat.completions.create(model="m", messages=USER, stream=True))  # type: ignore[arg-type]
-    progress = [
-        (c.choices[0].delta.model_extra or {}).get("progress") for c in chunks if c.choices
-    ]
+    progress = [(c.choices[0].delta.model_extra or {}).get("progress") for c in chunks if c.choices]
     seen = [p for p in progress if p]
     assert seen, "think chunks carry the run's progress"
     assert all(p["budget_tokens"] > 0 for p in seen)

@@ -8,6 +8,7 @@ importable from here.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from deepsearch.tools.guarded_http import (
@@ -52,6 +53,7 @@ __all__ = [
 _TRACKING_PARAMS = {"gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "yclid", "_hsenc", "_hsmi"}
 
 
+@lru_cache(maxsize=1024)  # every ranking step normalizes the same candidate URLs again
 def normalize_url(url: str) -> str:
     """Return a canonical form of ``url`` for deduplication and cache keys.
 

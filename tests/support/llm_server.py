@@ -40,11 +40,15 @@ class LLMServer:
         delay: seconds to wait before answering (simulated model latency).
         fault: optional hook called with the request body; it may return a Response
             (an injected failure) or None to answer normally.
+        hold_after: when set, every request after this many waits unanswered until it is
+            cleared again (a model that stops answering mid-run); ``held`` counts them.
     """
 
     brain: Brain
     delay: float = 0.0
     fault: Callable[[dict[str, Any]], Response | None] | None = None
+    hold_after: int | None = None
+    held: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -67,6 +71,10 @@ class LLMServer:
             injected = self.fault(body)
             if injected is not None:
                 return injected
+        if self.hold_after is not None and len(self.requests) > self.hold_after:
+            self.held += 1
+            while self.hold_after is not None:
+                await asyncio.sleep(0.05)
         if self.delay:
             await asyncio.sleep(self.delay)
         messages = body.get("messages", [])
