@@ -36,6 +36,15 @@ BudgetOpt = Annotated[
 AttemptsOpt = Annotated[
     int | None, typer.Option("--attempts", min=1, help="Failed evaluations allowed.")
 ]
+MaxSecondsOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-seconds",
+        min=0.001,
+        max=86_400,
+        help="Wall-clock limit; then answer with what is known.",
+    ),
+]
 TeamOpt = Annotated[int, typer.Option("--team-size", min=1, help="Sub-problems in parallel.")]
 NoDirectOpt = Annotated[
     bool, typer.Option("--no-direct-answer", help="Never answer from model knowledge alone.")
@@ -73,6 +82,7 @@ class RunOptions:
     effort: Effort
     budget: int | None
     attempts: int | None
+    max_seconds: float | None
     team_size: int
     no_direct_answer: bool
     boost_host: list[str] | None
@@ -93,6 +103,7 @@ class RunOptions:
             reasoning_effort=self.effort.value,
             budget_tokens=self.budget,
             max_attempts=self.attempts,
+            max_seconds=self.max_seconds,
             team_size=self.team_size,
             no_direct_answer=self.no_direct_answer,
             boost_hostnames=list(self.boost_host or []),
@@ -108,6 +119,7 @@ _RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "effort": (EffortOpt, Effort.medium),
     "budget": (BudgetOpt, None),
     "attempts": (AttemptsOpt, None),
+    "max_seconds": (MaxSecondsOpt, None),
     "team_size": (TeamOpt, 1),
     "no_direct_answer": (NoDirectOpt, False),
     "boost_host": (BoostOpt, None),

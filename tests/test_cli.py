@@ -305,6 +305,7 @@ def test_run_options_reach_the_command_gathered_in_one_object() -> None:
 
     flags = ["--team-size", "3", "--only-host", "a.org", "--only-host", "b.org"]
     flags += ["--provider", "local", "--language", "de", "--no-direct-answer"]
+    flags += ["--max-seconds", "90"]
     result = CliRunner().invoke(app, ["owls", *flags])
     assert result.exit_code == 0, result.output
     name, run = seen[0]
@@ -312,4 +313,6 @@ def test_run_options_reach_the_command_gathered_in_one_object() -> None:
     assert run.effort is Effort.low  # the command's own default
     assert (run.team_size, run.only_host, run.provider) == (3, ["a.org", "b.org"], Provider.local)
     assert run.language == "de" and run.no_direct_answer and run.budget is None
+    assert run.max_seconds == 90 and run.context().max_seconds == 90
     assert CliRunner().invoke(app, ["owls", "--effort", "extreme"]).exit_code == 2
+    assert CliRunner().invoke(app, ["owls", "--max-seconds", "0"]).exit_code == 2
