@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.callbacks.base import BaseCallbackManager
 from langchain_core.runnables.config import ensure_config, get_async_callback_manager_for_config
 
 from deepsearch.tools.base import Page, Reader, SearchProvider, SearchResponse
@@ -40,8 +41,15 @@ async def tool_run(
 
     Outside a graph run, and with no handler or tracer configured, this costs next to nothing.
     """
-    manager = get_async_callback_manager_for_config(ensure_config())
+    config = ensure_config()
     run = ToolRun()
+    inherited = config.get("callbacks")
+    # Inside a graph step the step's manager already holds every handler and tracer
+    # configured for the run: with none, skip building a manager (a cost every step).
+    if isinstance(inherited, BaseCallbackManager) and not inherited.handlers:
+        yield run
+        return
+    manager = get_async_callback_manager_for_config(config)
     if not manager.handlers:  # nobody listens: no run to open
         yield run
         return

@@ -95,6 +95,7 @@ def normalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
+@lru_cache(maxsize=4096)  # ranking asks for the same candidates' hosts every step
 def hostname(url: str) -> str:
     """Return the lowercase host of ``url`` without a trailing dot (``""`` if none).
 
