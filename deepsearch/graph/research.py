@@ -2,7 +2,9 @@
 
 prepare → plan → (search → rank_urls | read → rank_urls | reflect | answer → evaluate)
 → back to plan, until the answer passes (finalize) or the budget, the attempts or
-progress run out (beast_mode → finalize). A router checks the budget before every step.
+progress run out (beast_mode → finalize). The budget is checked before every step: by a
+router at the start, then by each node that ends a step as it chooses where to go
+(``Command(goto=...)``, drawn as edges from the nodes' return types).
 """
 
 from __future__ import annotations
@@ -66,8 +68,6 @@ def research_builder(
     builder.add_conditional_edges("prepare", router, list(targets))
     builder.add_edge("search", "rank_urls")
     builder.add_edge("read", "rank_urls")
-    builder.add_conditional_edges("rank_urls", route_step, ["plan", "beast_mode"])
-    builder.add_conditional_edges("reflect", route_step, ["plan", "beast_mode"])
     builder.add_edge("beast_mode", "finalize")
     builder.add_edge("finalize", END)
     return builder

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, run_options
+from deepsearch.nodes.routing import step_after
 from deepsearch.state import ResearchState
 from deepsearch.tools.ranking import rank_candidates
 from deepsearch.tools.toolbox import Toolbox
@@ -17,8 +19,13 @@ from deepsearch.tools.toolbox import Toolbox
 def make_rank_urls(tools: Toolbox) -> NodeFn:
     """Build the ``rank_urls`` node."""
 
-    async def rank_urls(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Score unread candidates by relevance, frequency, freshness and hostname controls."""
+    async def rank_urls(
+        state: ResearchState, runtime: Runtime[Context]
+    ) -> Command[Literal["plan", "beast_mode"]]:
+        """Score unread candidates by relevance, frequency, freshness and hostname controls.
+
+        Then route: plan the next step, or finish in beast mode when a stop rule holds.
+        """
         ctx = run_options(runtime)
         exclude = set(state.get("read_urls", [])) | set(state.get("failed_urls", []))
         question = state.get("question") or state["original_question"]
@@ -44,6 +51,7 @@ def make_rank_urls(tools: Toolbox) -> NodeFn:
             if url not in kept and url not in exclude
         }
         scores.update({c["url"]: c for c in ranked})
-        return {"candidates": scores, **spend.update()}
+        update = {"candidates": scores, **spend.update()}
+        return Command(goto=step_after(state, update, ctx), update=update)
 
     return rank_urls

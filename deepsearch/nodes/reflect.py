@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 from pydantic import BaseModel, Field
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import NodeFn, diary_line, untrusted
+from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
+from deepsearch.nodes.routing import step_after
 from deepsearch.progress import emit
 from deepsearch.prompts import reflector
 from deepsearch.prompts.render import render_evaluations, render_knowledge, render_sources
@@ -46,8 +48,10 @@ def new_questions(proposed: list[str], asked: list[str]) -> list[str]:
 def make_reflect(tools: Toolbox) -> NodeFn:
     """Build the ``reflect`` node."""
 
-    async def reflect(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Ask what is missing; new sub-questions join the queue."""
+    async def reflect(
+        state: ResearchState, runtime: Runtime[Context]
+    ) -> Command[Literal["plan", "beast_mode"]]:
+        """Ask what is missing; new sub-questions join the queue. Then route like rank_urls."""
         proposed = list(state.get("action_args", {}).get("questions", []))
         spend = Spend()
         if not proposed:
@@ -74,7 +78,7 @@ def make_reflect(tools: Toolbox) -> NodeFn:
             emit(state, "reflect", f"New sub-question: {q}")
         if not added:
             emit(state, "reflect", "No new sub-questions.")
-        return {
+        update: dict[str, Any] = {
             "last_action": "reflect",
             "gaps": gaps + added,
             "all_questions": added,
@@ -82,5 +86,6 @@ def make_reflect(tools: Toolbox) -> NodeFn:
             "diary": [diary_line(state, f"reflected; new sub-questions: {added or 'none'}")],
             **spend.update(),
         }
+        return Command(goto=step_after(state, update, run_options(runtime)), update=update)
 
     return reflect

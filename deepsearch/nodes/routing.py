@@ -36,10 +36,25 @@ def next_step(state: Mapping[str, Any], ctx: Context) -> Literal["plan", "beast_
     return "beast_mode" if stop_reason(state, ctx) else "plan"
 
 
+def step_after(
+    state: Mapping[str, Any], update: Mapping[str, Any], ctx: Context
+) -> Literal["plan", "beast_mode"]:
+    """Route as :func:`route_step` would on the state that ``update`` leads to.
+
+    Action nodes route themselves with ``Command(goto=...)``: a conditional edge
+    would make LangGraph copy every channel of the state to read it fresh (the
+    largest per-step cost of routing). Only ``tokens_used`` accumulates among the
+    keys the stop rules read; the others are replaced by the update.
+    """
+    spent = update.get("tokens_used", 0)
+    probe = {**state, **update, "tokens_used": state.get("tokens_used", 0) + spent}
+    return next_step(probe, ctx)
+
+
 async def route_step(
     state: Mapping[str, Any], runtime: Runtime[Context]
 ) -> Literal["plan", "beast_mode"]:
-    """Conditional edge after every action node: check the budget before the next step.
+    """Conditional edge at the start of a run: check the budget before the first step.
 
     Async on purpose: LangGraph runs a synchronous router of an async run in a worker
     thread, which costs a thread hop on every step.
