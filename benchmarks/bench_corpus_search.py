@@ -63,7 +63,7 @@ def synthesize(db: Path, target: int, seed: int = 7) -> None:
     build_benchmark_corpus(SOURCES, db)  # the real passages, real URLs
     conn = sqlite3.connect(db)
     count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-    rows = []
+    rows: list[tuple[str, str, int, str, str, str, None]] = []
     copy = 0
     while count + len(rows) < target:
         copy += 1

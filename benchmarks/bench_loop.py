@@ -112,7 +112,7 @@ async def main(runs: int, team: bool = True) -> None:
             stream_mode=["custom", "updates"],
             subgraphs=True,
         ):
-            if mode == "updates":
+            if mode == "updates" and isinstance(chunk, dict):
                 nodes += 1
                 for update in chunk.values():
                     if isinstance(update, dict) and "step" in update:

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def make_app():  # type: ignore[no-untyped-def]
+def make_app():
     """Build the benchmarked app (uvicorn factory): real graph, delayed scripted model."""
     from deepsearch.server.app import create_app
     from deepsearch.server.config import ServerSettings

@@ -46,7 +46,7 @@ def memory_reader(web_pages: dict[str, WebPage]) -> MemoryReader:
 
 
 @pytest.fixture
-def offline_settings(tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+def offline_settings(tmp_path) -> Settings:
     """Settings that never reach beyond loopback: local relevance, private URLs allowed."""
     return Settings(
         DEEPSEARCH_EMBEDDINGS="local",

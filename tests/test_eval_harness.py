@@ -116,7 +116,7 @@ ITEMS = [
 ]
 
 
-def _runner(tmp_path: Path, web_pages: dict, brain: Brain) -> EvalRunner:  # type: ignore[type-arg]
+def _runner(tmp_path: Path, web_pages: dict, brain: Brain) -> EvalRunner:
     from langgraph.checkpoint.memory import InMemorySaver
 
     settings = Settings(
@@ -140,7 +140,7 @@ def _runner(tmp_path: Path, web_pages: dict, brain: Brain) -> EvalRunner:  # typ
 async def test_runner_grades_every_question_and_resumes_without_rerunning(
     tmp_path: Path,
     web_pages: dict,
-    brain: Brain,  # type: ignore[type-arg]
+    brain: Brain,
 ) -> None:
     results = tmp_path / "out" / "results.jsonl"
     runner = _runner(tmp_path, web_pages, brain)
@@ -226,7 +226,7 @@ def test_summary_figures() -> None:
 
 async def test_failed_questions_are_recorded_then_retried_on_resume(
     tmp_path: Path,
-    web_pages: dict,  # type: ignore[type-arg]
+    web_pages: dict,
     brain: Brain,
 ) -> None:
     from tests.support.brain import field_of
@@ -253,7 +253,7 @@ async def test_failed_questions_are_recorded_then_retried_on_resume(
 
 async def test_without_the_judge_grades_come_from_string_match(
     tmp_path: Path,
-    web_pages: dict,  # type: ignore[type-arg]
+    web_pages: dict,
     brain: Brain,
 ) -> None:
     runner = _runner(tmp_path, web_pages, brain)

@@ -16,18 +16,18 @@ from tests.support.memory import MemoryReader, MemorySearch
 from tests.support.testweb import WebPage
 
 
-def make_graph(brain: Brain, search: MemorySearch, reader: MemoryReader, settings: Settings):  # type: ignore[no-untyped-def]
+def make_graph(brain: Brain, search: MemorySearch, reader: MemoryReader, settings: Settings):
     return build_graph(
         model=ScriptedChatModel(brain=brain), search=search, reader=reader, settings=settings
     )
 
 
 @pytest.fixture
-def graph(brain, memory_search, memory_reader, offline_settings):  # type: ignore[no-untyped-def]
+def graph(brain, memory_search, memory_reader, offline_settings):
     return make_graph(brain, memory_search, memory_reader, offline_settings)
 
 
-def quotes_are_real(result, pages: dict[str, WebPage]) -> bool:  # type: ignore[no-untyped-def]
+def quotes_are_real(result, pages: dict[str, WebPage]) -> bool:
     for ref in result.references:
         text = normalize(pages[ref["url"]].text())
         if normalize(ref["exactQuote"]) not in text:
@@ -35,7 +35,7 @@ def quotes_are_real(result, pages: dict[str, WebPage]) -> bool:  # type: ignore[
     return True
 
 
-async def test_direct_answer_at_step_one(graph, brain, memory_search) -> None:  # type: ignore[no-untyped-def]
+async def test_direct_answer_at_step_one(graph, brain, memory_search) -> None:
     brain.script("planner", {"think": "Trivial arithmetic.", "action": "answer"})
     brain.direct_answer = "1 + 1 = 2."
     result = await aask("What is 1 + 1?", graph=graph)
@@ -46,7 +46,7 @@ async def test_direct_answer_at_step_one(graph, brain, memory_search) -> None:  
     assert "reviewer" not in brain.roles()  # a direct answer only needs to be definitive
 
 
-async def test_search_read_answer_evaluate_with_real_quotes(graph, brain, web_pages) -> None:  # type: ignore[no-untyped-def]
+async def test_search_read_answer_evaluate_with_real_quotes(graph, brain, web_pages) -> None:
     result = await aask("Who designed the Statue of Liberty?", graph=graph)
     assert "Bartholdi" in result.answer
     assert result.mode == "researched"
@@ -59,7 +59,7 @@ async def test_search_read_answer_evaluate_with_real_quotes(graph, brain, web_pa
     assert result.usage["total_tokens"] > 0
 
 
-async def test_failed_evaluation_feeds_the_next_answer(graph, brain) -> None:  # type: ignore[no-untyped-def]
+async def test_failed_evaluation_feeds_the_next_answer(graph, brain) -> None:
     brain.fail_evaluations = 1
     result = await aask("Who designed the Statue of Liberty?", graph=graph, max_attempts=3)
     assert "Bartholdi" in result.answer
@@ -70,7 +70,7 @@ async def test_failed_evaluation_feeds_the_next_answer(graph, brain) -> None:  #
     assert any("The answer is not specific enough." in c.user for c in later)
 
 
-async def test_the_first_judgement_chooses_the_checks_and_they_stick(graph, brain) -> None:  # type: ignore[no-untyped-def]
+async def test_the_first_judgement_chooses_the_checks_and_they_stick(graph, brain) -> None:
     """Freshness applies to this question: it is judged from then on, without a separate call."""
     from tests.support.brain import field_of
 
@@ -100,7 +100,7 @@ async def test_the_first_judgement_chooses_the_checks_and_they_stick(graph, brai
     assert "check-picker" not in brain.roles()
 
 
-async def test_budget_exhaustion_ends_in_beast_mode(graph, brain) -> None:  # type: ignore[no-untyped-def]
+async def test_budget_exhaustion_ends_in_beast_mode(graph, brain) -> None:
     result = await aask("Who designed the Statue of Liberty?", graph=graph, budget_tokens=1000)
     assert "beast" in brain.roles()
     assert result.mode == "beast"
@@ -109,7 +109,7 @@ async def test_budget_exhaustion_ends_in_beast_mode(graph, brain) -> None:  # ty
     assert result.usage["total_tokens"] < 1000 + 4000
 
 
-async def test_attempts_exhaustion_ends_in_beast_mode(graph, brain) -> None:  # type: ignore[no-untyped-def]
+async def test_attempts_exhaustion_ends_in_beast_mode(graph, brain) -> None:
     brain.fail_reviews = 100
     result = await aask("Who designed the Statue of Liberty?", graph=graph, max_attempts=2)
     assert brain.roles().count("reviewer") == 2
@@ -118,7 +118,7 @@ async def test_attempts_exhaustion_ends_in_beast_mode(graph, brain) -> None:  # 
     assert "Bartholdi" in result.answer
 
 
-async def test_no_direct_answer_forces_a_search(graph, brain, memory_search) -> None:  # type: ignore[no-untyped-def]
+async def test_no_direct_answer_forces_a_search(graph, brain, memory_search) -> None:
     # The model wants to answer from memory at step 1; the rules forbid it.
     brain.script("planner", {"action": "answer"})
     brain.direct_answer = "From memory."
@@ -129,7 +129,7 @@ async def test_no_direct_answer_forces_a_search(graph, brain, memory_search) -> 
     assert result.mode == "researched"
 
 
-async def test_bad_hostnames_are_never_read(brain, offline_settings) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_hostnames_are_never_read(brain, offline_settings) -> None:
     pages = {
         "https://bad.example.com/liberty": WebPage(
             "Liberty", ["The Statue of Liberty was designed by Bartholdi."]
@@ -147,7 +147,7 @@ async def test_bad_hostnames_are_never_read(brain, offline_settings) -> None:  #
     assert all("bad.example.com" not in r["url"] for r in result.references)
 
 
-async def test_only_hostnames_are_read(brain, offline_settings) -> None:  # type: ignore[no-untyped-def]
+async def test_only_hostnames_are_read(brain, offline_settings) -> None:
     pages = {
         "https://a.example.com/liberty": WebPage(
             "Liberty", ["The Statue of Liberty was designed by Bartholdi."]
@@ -162,7 +162,7 @@ async def test_only_hostnames_are_read(brain, offline_settings) -> None:  # type
     assert reader.reads == ["https://docs.trusted.org/liberty"]
 
 
-async def test_pasted_urls_are_read_first(graph, brain, memory_reader) -> None:  # type: ignore[no-untyped-def]
+async def test_pasted_urls_are_read_first(graph, brain, memory_reader) -> None:
     url = "https://example.org/wiki/gustave-eiffel"
     result = await aask(f"According to {url}, where was Gustave Eiffel born?", graph=graph)
     assert memory_reader.reads[0] == url
@@ -185,7 +185,7 @@ async def test_pasted_urls_are_read_first(graph, brain, memory_reader) -> None: 
         "[1, 2, 3]",
     ],
 )
-async def test_malformed_model_output_never_crashes(graph, brain, garbage: str) -> None:  # type: ignore[no-untyped-def]
+async def test_malformed_model_output_never_crashes(graph, brain, garbage: str) -> None:
     for role in ("planner", "answerer", "evaluator", "reviewer", "reflector"):
         brain.script(role, *([garbage] * 3))
     result = await aask("Who designed the Statue of Liberty?", graph=graph, max_attempts=2)
@@ -193,7 +193,7 @@ async def test_malformed_model_output_never_crashes(graph, brain, garbage: str) 
     assert result.mode in ("researched", "beast", "failed")
 
 
-async def test_model_that_only_returns_garbage_ends_in_beast_mode(graph, brain) -> None:  # type: ignore[no-untyped-def]
+async def test_model_that_only_returns_garbage_ends_in_beast_mode(graph, brain) -> None:
     for role in ("planner", "answerer", "evaluator", "reviewer", "reflector", "beast"):
         brain.handlers[role] = lambda system, user: "I refuse to produce JSON."
     result = await aask("Who designed the Statue of Liberty?", graph=graph, budget_tokens=60_000)
@@ -202,7 +202,7 @@ async def test_model_that_only_returns_garbage_ends_in_beast_mode(graph, brain) 
     assert result.steps <= Context().max_steps
 
 
-async def test_think_wrapped_json_is_parsed(graph, brain, memory_search) -> None:  # type: ignore[no-untyped-def]
+async def test_think_wrapped_json_is_parsed(graph, brain, memory_search) -> None:
     brain.script(
         "planner",
         '<think>Let me think about the best query.</think>\n{"action": "search", "queries": ["Bartholdi statue"]}',
@@ -211,7 +211,7 @@ async def test_think_wrapped_json_is_parsed(graph, brain, memory_search) -> None
     assert memory_search.queries[0] == "Bartholdi statue"
 
 
-async def test_wrong_schema_is_retried_with_the_error(graph, brain) -> None:  # type: ignore[no-untyped-def]
+async def test_wrong_schema_is_retried_with_the_error(graph, brain) -> None:
     brain.script("planner", '{"action": "fly"}')
     await aask("Who designed the Statue of Liberty?", graph=graph)
     first, second = brain.calls[0], brain.calls[1]
@@ -221,7 +221,7 @@ async def test_wrong_schema_is_retried_with_the_error(graph, brain) -> None:  # 
 
 async def test_search_failure_degrades_the_run(
     brain, memory_reader, offline_settings, web_pages
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     search = MemorySearch(web_pages, fail=True)
     graph = make_graph(brain, search, memory_reader, offline_settings)
     result = await aask("Who designed the Statue of Liberty?", graph=graph, budget_tokens=50_000)
@@ -229,7 +229,7 @@ async def test_search_failure_degrades_the_run(
     assert result.mode in ("beast", "failed")
 
 
-async def test_progress_events_stream_the_reasoning(graph) -> None:  # type: ignore[no-untyped-def]
+async def test_progress_events_stream_the_reasoning(graph) -> None:
     from deepsearch import astream_run
 
     kinds = []
@@ -240,7 +240,7 @@ async def test_progress_events_stream_the_reasoning(graph) -> None:  # type: ign
         assert kind in kinds
 
 
-async def test_multi_turn_history_becomes_knowledge(graph, brain) -> None:  # type: ignore[no-untyped-def]
+async def test_multi_turn_history_becomes_knowledge(graph, brain) -> None:
     messages = [
         {"role": "user", "content": "Tell me about the Statue of Liberty."},
         {"role": "assistant", "content": "It stands in New York Harbor."},
@@ -287,7 +287,7 @@ def test_graph_draws_the_design() -> None:
         assert edge in edges, edge
 
 
-def test_json_response_schema(graph, brain) -> None:  # type: ignore[no-untyped-def]
+def test_json_response_schema(graph, brain) -> None:
     import asyncio
 
     schema = {
@@ -305,7 +305,7 @@ def test_json_response_schema(graph, brain) -> None:  # type: ignore[no-untyped-
 @pytest.mark.parametrize("team_size", [1, 2])
 async def test_streamed_result_matches_the_final_state(
     brain, memory_search, memory_reader, offline_settings, team_size: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """astream_run folds node updates instead of copying the state out at every step."""
     from deepsearch.api import astream_run, make_input, result_from_state
 

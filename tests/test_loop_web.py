@@ -8,7 +8,7 @@ from deepsearch.settings import Settings
 from tests.support.chat_model import ScriptedChatModel
 
 
-def web_settings(base_url: str, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+def web_settings(base_url: str, tmp_path) -> Settings:
     return Settings(
         DEEPSEARCH_SEARCH_PROVIDER="searxng",
         SEARXNG_URL=base_url,
@@ -20,7 +20,7 @@ def web_settings(base_url: str, tmp_path) -> Settings:  # type: ignore[no-untype
     )
 
 
-async def test_loop_over_the_local_web(testweb, brain, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_loop_over_the_local_web(testweb, brain, tmp_path) -> None:
     graph = build_graph(
         model=ScriptedChatModel(brain=brain), settings=web_settings(testweb.base_url, tmp_path)
     )
@@ -35,7 +35,7 @@ async def test_loop_over_the_local_web(testweb, brain, tmp_path) -> None:  # typ
     assert all(u.startswith(testweb.base_url) for u in result.read_urls)
 
 
-async def test_private_addresses_are_refused_by_default(testweb, brain, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_private_addresses_are_refused_by_default(testweb, brain, tmp_path) -> None:
     settings = web_settings(testweb.base_url, tmp_path).model_copy(
         update={"allow_private_urls": False}
     )

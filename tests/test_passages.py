@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from deepsearch.settings import Settings
 from deepsearch.tools.embeddings import FallbackRelevance, LexicalRelevance
@@ -117,7 +118,9 @@ async def test_paid_scorer_sees_a_bounded_number_of_chunks() -> None:
 
     text = page_with("Zebra crossings were invented in Slough in 1951.", 60) * 3
     with serve(rerank) as server:
-        settings = Settings(JINA_API_KEY="k-000000", JINA_RERANK_URL=server.url, _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            JINA_API_KEY=SecretStr("k-000000"), JINA_RERANK_URL=server.url, _env_file=None
+        )  # type: ignore[call-arg]
         passages, tokens = await select_passages(
             "where were zebra crossings invented", text, JinaReranker(settings), max_tokens=500
         )
@@ -130,7 +133,9 @@ async def test_paid_scorer_sees_a_bounded_number_of_chunks() -> None:
 async def test_scorer_failure_falls_back_to_lexical() -> None:
     text = page_with("Zebra crossings were invented in Slough in 1951.", 30)
     with serve(lambda r: Reply(400, {"detail": "bad"})) as server:
-        settings = Settings(JINA_API_KEY="k-000000", JINA_RERANK_URL=server.url, _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            JINA_API_KEY=SecretStr("k-000000"), JINA_RERANK_URL=server.url, _env_file=None
+        )  # type: ignore[call-arg]
         scorer = FallbackRelevance(JinaReranker(settings))
         passages, tokens = await select_passages(
             "zebra crossings Slough", text, scorer, max_tokens=200

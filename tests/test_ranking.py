@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pydantic import SecretStr
+
 from deepsearch.settings import Settings
 from deepsearch.state import Candidate
 from deepsearch.tools.embeddings import LexicalRelevance
@@ -140,7 +142,9 @@ async def test_remote_relevance_is_awaited_and_its_tokens_reported() -> None:
         cand("https://b.org/2", "Unrelated words", "the secret answer"),
     )
     with serve(rerank) as server:
-        settings = Settings(JINA_API_KEY="k-0000", JINA_RERANK_URL=server.url, _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            JINA_API_KEY=SecretStr("k-0000"), JINA_RERANK_URL=server.url, _env_file=None
+        )  # type: ignore[call-arg]
         ranked, tokens = await rank_candidates(
             Q,
             cands,
@@ -160,7 +164,9 @@ async def test_remote_failure_falls_back_to_lexical() -> None:
         cand("https://b.org/2", "Great grey owl", "population decline"),
     )
     with serve(lambda r: Reply(403, {"detail": "no"})) as server:
-        settings = Settings(JINA_API_KEY="k-0000", JINA_RERANK_URL=server.url, _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            JINA_API_KEY=SecretStr("k-0000"), JINA_RERANK_URL=server.url, _env_file=None
+        )  # type: ignore[call-arg]
         ranked, tokens = await rank_candidates(
             Q,
             cands,

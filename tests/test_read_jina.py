@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 
 from deepsearch.settings import Settings
 from deepsearch.tools.base import BlockedURLError, ProviderError
@@ -15,7 +16,7 @@ KEY = "jina_secret_key_0123456789"
 def settings_for(base: str, **extra: object) -> Settings:
     return Settings(
         JINA_READER_URL=f"{base}/",
-        JINA_API_KEY=KEY,
+        JINA_API_KEY=SecretStr(KEY),
         _env_file=None,  # type: ignore[call-arg]
         **extra,  # type: ignore[arg-type]
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from pydantic import SecretStr
 
 from deepsearch.settings import Settings
 from deepsearch.tools.base import ProviderError
@@ -66,7 +67,7 @@ def rerank_server(request: Recorded) -> Reply:
 
 def jina_settings(server_url: str) -> Settings:
     return Settings(
-        JINA_API_KEY=KEY,
+        JINA_API_KEY=SecretStr(KEY),
         JINA_RERANK_URL=f"{server_url}/v1/rerank",
         JINA_EMBEDDINGS_URL=f"{server_url}/v1/embeddings",
         _env_file=None,  # type: ignore[call-arg]
@@ -130,7 +131,7 @@ async def test_openai_embeddings_batches_and_orders() -> None:
     texts = [f"text {'a' * (i % 5)}" for i in range(MAX_BATCH + 6)]
     with serve(embeddings_server) as server:
         settings = Settings(
-            OPENAI_API_KEY="sk-test-000000",
+            OPENAI_API_KEY=SecretStr("sk-test-000000"),
             DEEPSEARCH_EMBEDDINGS_BASE_URL=f"{server.url}/v1/",
             DEEPSEARCH_EMBEDDINGS_MODEL="nomic-embed-text",
             _env_file=None,  # type: ignore[call-arg]

@@ -10,6 +10,8 @@ import httpx
 import openai
 import pytest
 from langchain_openai import ChatOpenAI
+from openai.types.chat import ChatCompletionMessageParam
+from pydantic import SecretStr
 
 from deepsearch.server.app import create_app
 from tests.support.api_server import (
@@ -23,7 +25,7 @@ from tests.support.async_model import AsyncScriptedChatModel
 from tests.support.brain import Brain
 from tests.support.servers import serve
 
-USER = [{"role": "user", "content": QUESTION}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": QUESTION}]
 
 
 @pytest.fixture
@@ -50,7 +52,7 @@ def page_text(url: str) -> str:
 def test_non_stream_completion_parses_with_citations_and_extra_fields(
     client: openai.OpenAI,
 ) -> None:
-    completion = client.chat.completions.create(model="jina-deepsearch-v1", messages=USER)  # type: ignore[arg-type]
+    completion = client.chat.completions.create(model="jina-deepsearch-v1", messages=USER)
     message = completion.choices[0].message
     assert "Bartholdi" in (message.content or "")
     assert "<think>" not in (message.content or "")
@@ -68,7 +70,7 @@ def test_non_stream_completion_parses_with_citations_and_extra_fields(
 
 
 def test_stream_sends_think_block_answer_final_chunk_and_usage(client: openai.OpenAI) -> None:
-    chunks = list(client.chat.completions.create(model="m", messages=USER, stream=True))  # type: ignore[arg-type]
+    chunks = list(client.chat.completions.create(model="m", messages=USER, stream=True))
     contents = [c.choices[0].delta.content or "" for c in chunks if c.choices]
     assert contents[0] == "<think>"
     text = "".join(contents)
@@ -89,7 +91,7 @@ def test_stream_sends_think_block_answer_final_chunk_and_usage(client: openai.Op
 
 
 def test_think_chunks_carry_live_budget_progress(client: openai.OpenAI) -> None:
-    chunks = list(client.chat.completions.create(model="m", messages=USER, stream=True))  # type: ignore[arg-type]
+    chunks = list(client.chat.completions.create(model="m", messages=USER, stream=True))
     progress = [(c.choices[0].delta.model_extra or {}).get("progress") for c in chunks if c.choices]
     seen = [p for p in progress if p]
     assert seen, "think chunks carry the run's progress"
@@ -102,7 +104,7 @@ def test_stream_include_usage_sends_openais_trailing_usage_chunk(client: openai.
     chunks = list(
         client.chat.completions.create(
             model="m",
-            messages=USER,  # type: ignore[arg-type]
+            messages=USER,
             stream=True,
             stream_options={"include_usage": True},
         )
@@ -123,9 +125,9 @@ def test_raw_stream_ends_with_done(base_url: str) -> None:
 
 async def test_async_client_stream_and_non_stream(base_url: str) -> None:
     client = openai.AsyncOpenAI(base_url=base_url + "/v1", api_key="unused", max_retries=0)
-    completion = await client.chat.completions.create(model="m", messages=USER)  # type: ignore[arg-type]
+    completion = await client.chat.completions.create(model="m", messages=USER)
     assert "Bartholdi" in (completion.choices[0].message.content or "")
-    stream = await client.chat.completions.create(model="m", messages=USER, stream=True)  # type: ignore[arg-type]
+    stream = await client.chat.completions.create(model="m", messages=USER, stream=True)
     text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
     assert text.startswith("<think>") and "Bartholdi" in text.split("</think>")[1]
     await client.close()
@@ -133,8 +135,11 @@ async def test_async_client_stream_and_non_stream(base_url: str) -> None:
 
 def test_langchain_chat_openai_invoke_and_stream(base_url: str) -> None:
     llm = ChatOpenAI(
-        model="jina-deepsearch-v1", base_url=base_url + "/v1", api_key="unused", max_retries=0
-    )  # type: ignore[call-arg]
+        model="jina-deepsearch-v1",
+        base_url=base_url + "/v1",
+        api_key=SecretStr("unused"),
+        max_retries=0,
+    )
     reply = llm.invoke(QUESTION)
     assert "Bartholdi" in str(reply.content)
     assert reply.usage_metadata and reply.usage_metadata["total_tokens"] > 0
@@ -143,7 +148,9 @@ def test_langchain_chat_openai_invoke_and_stream(base_url: str) -> None:
 
 
 async def test_langchain_chat_openai_async(base_url: str) -> None:
-    llm = ChatOpenAI(model="m", base_url=base_url + "/v1", api_key="unused", max_retries=0)  # type: ignore[call-arg]
+    llm = ChatOpenAI(
+        model="m", base_url=base_url + "/v1", api_key=SecretStr("unused"), max_retries=0
+    )
     reply = await llm.ainvoke([("user", QUESTION)])
     assert "Bartholdi" in str(reply.content)
 
@@ -158,13 +165,13 @@ def test_models_and_health_stay_public_when_a_key_is_set(model: AsyncScriptedCha
             anonymous.models.retrieve("gpt-5")
         assert httpx.get(base + "/health").json() == {"status": "ok", "active_runs": 0}
         with pytest.raises(openai.AuthenticationError) as wrong:
-            anonymous.chat.completions.create(model="m", messages=USER)  # type: ignore[arg-type]
+            anonymous.chat.completions.create(model="m", messages=USER)
         assert wrong.value.code == "invalid_api_key"
         missing = httpx.post(base + "/v1/chat/completions", json={"messages": USER})
         assert missing.status_code == 401 and missing.json()["error"]["code"] == "invalid_api_key"
         assert model.calls == 0
         allowed = openai.OpenAI(base_url=base + "/v1", api_key="k1", max_retries=0)
-        answer = allowed.chat.completions.create(model="m", messages=USER)  # type: ignore[arg-type]
+        answer = allowed.chat.completions.create(model="m", messages=USER)
         assert "Bartholdi" in (answer.choices[0].message.content or "")
 
 
@@ -174,12 +181,12 @@ def test_rate_limit_per_key_answers_429_with_retry_after(model: AsyncScriptedCha
     )
     with serve(app) as base:
         first = openai.OpenAI(base_url=base + "/v1", api_key="a", max_retries=0)
-        first.chat.completions.create(model="m", messages=USER)  # type: ignore[arg-type]
+        first.chat.completions.create(model="m", messages=USER)
         with pytest.raises(openai.RateLimitError) as limited:
-            first.chat.completions.create(model="m", messages=USER)  # type: ignore[arg-type]
+            first.chat.completions.create(model="m", messages=USER)
         assert int(limited.value.response.headers["retry-after"]) >= 1
         other_key = openai.OpenAI(base_url=base + "/v1", api_key="b", max_retries=0)
-        assert other_key.chat.completions.create(model="m", messages=USER).choices  # type: ignore[arg-type]
+        assert other_key.chat.completions.create(model="m", messages=USER).choices
 
 
 def test_cors_preflight_allows_configured_origin(model: AsyncScriptedChatModel) -> None:
@@ -216,4 +223,4 @@ def test_unknown_routes_and_methods_are_openai_errors(base_url: str) -> None:
 def error_of(resp: httpx.Response) -> dict[str, Any]:
     body = resp.json()
     assert set(body) == {"error"}
-    return body["error"]  # type: ignore[no-any-return]
+    return body["error"]

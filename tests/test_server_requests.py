@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONSchema
 
 from deepsearch.context import Context
 from deepsearch.server.app import create_app
@@ -29,7 +31,7 @@ from tests.support.brain import Brain
 from tests.support.memory import MemoryReader, MemorySearch
 from tests.support.servers import serve
 
-USER = [{"role": "user", "content": QUESTION}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": QUESTION}]
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def post(base: str, body: Any, **kwargs: Any) -> httpx.Response:
 def error_of(resp: httpx.Response) -> dict[str, Any]:
     body = resp.json()
     assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "param", "code"}
-    return body["error"]  # type: ignore[no-any-return]
+    return body["error"]
 
 
 def sse_data(resp: httpx.Response) -> list[str]:
@@ -121,22 +123,22 @@ def test_caps_on_annotations_and_urls_reach_the_response(base_url: str) -> None:
 
 
 def test_json_schema_answer_is_json_in_stream_and_non_stream(base_url: str, brain: Brain) -> None:
-    schema = {
+    schema: dict[str, object] = {
         "type": "object",
         "properties": {"designer": {"type": "string"}},
         "required": ["designer"],
     }
-    fmt = {
+    fmt: ResponseFormatJSONSchema = {
         "type": "json_schema",
         "json_schema": {"name": "designer", "schema": schema, "strict": True},
     }
     brain.script("formatter", {"designer": "Bartholdi"}, {"designer": "Bartholdi"})
     client = openai.OpenAI(base_url=base_url + "/v1", api_key="x", max_retries=0)
-    completion = client.chat.completions.create(model="m", messages=USER, response_format=fmt)  # type: ignore[arg-type]
+    completion = client.chat.completions.create(model="m", messages=USER, response_format=fmt)
     assert json.loads(completion.choices[0].message.content or "") == {"designer": "Bartholdi"}
     chunks = list(
         client.chat.completions.create(model="m", messages=USER, response_format=fmt, stream=True)
-    )  # type: ignore[arg-type,call-overload]
+    )
     answer = [
         c
         for c in chunks

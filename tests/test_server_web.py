@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import openai
+from pydantic import SecretStr
 
 from deepsearch.server.app import create_app
 from deepsearch.settings import Settings
@@ -22,7 +23,7 @@ def test_real_providers_through_the_server(testweb: TestWeb, tmp_path: Path) -> 
     with serve(llm.app) as llm_base:
         settings = Settings(
             OPENAI_BASE_URL=llm_base + "/v1",
-            OPENAI_API_KEY="test",
+            OPENAI_API_KEY=SecretStr("test"),
             DEEPSEARCH_MODEL="brain",
             DEEPSEARCH_SEARCH_PROVIDER="searxng",
             SEARXNG_URL=testweb.base_url,

@@ -155,7 +155,7 @@ class TestWeb:
         """A page that trickles bytes and never finishes."""
         self.hits["/hostile/slow"] += 1
 
-        async def trickle():  # type: ignore[no-untyped-def]
+        async def trickle():
             yield b"<html><body><p>"
             for _ in range(100_000):
                 await asyncio.sleep(0.5)
@@ -167,7 +167,7 @@ class TestWeb:
         """A 50 MB page."""
         self.hits["/hostile/huge"] += 1
 
-        async def chunks():  # type: ignore[no-untyped-def]
+        async def chunks():
             yield b"<html><body>"
             block = b"<p>" + b"lorem ipsum dolor sit amet " * 400 + b"</p>"
             for _ in range(50_000_000 // len(block)):
