@@ -254,3 +254,29 @@ async def test_each_round_of_feedback_follows_a_new_bridge() -> None:
     assert "Quillmar Society every May" in kept
     assert "Ada Fennimore, a chemist" in kept
     assert "born in Whitby" in kept
+
+
+def test_feedback_names_skip_ordinary_words_that_open_a_sentence() -> None:
+    from deepsearch.tools.embeddings.local import name_terms
+
+    texts = ["Meanwhile the prize went to the Quillmar Society. Zorbleck won it."]
+    ordinary = {"meanwhile"}
+    names = name_terms(texts, set(), lambda w: w.lower() in ordinary)
+    assert "meanwhile" not in names
+    assert {"quillmar", "society", "zorbleck"} <= set(names)
+    assert "meanwhile" in name_terms(texts, set())
+
+
+async def test_a_question_ending_in_when_prefers_the_passage_with_a_date() -> None:
+    filler = [
+        f"## Town {i}\nTown {i} has a market, a mill and a small museum of farm tools."
+        for i in range(40)
+    ]
+    clubs = "## Rugby league\nRugby league is a sport of 300 clubs in northern towns."
+    start = "## Rugby league\nRugby league is a sport whose first cup final was held in 1895."
+    text = "\n\n".join([*filler[:20], clubs, start, *filler[20:]])
+    passages, _ = await select_passages(
+        "Rugby league is a sport that was started when?", text, LexicalRelevance(), max_tokens=25
+    )
+    kept = " ".join(p.text for p in passages)
+    assert "1895" in kept

@@ -55,7 +55,7 @@ MAX_TEXT_CHARS = 2_000_000  # never split more than this much of a page
 _THREAD_CHARS = 100_000
 
 _WHEN_RE = re.compile(
-    r"^(when|in what year|what year|which year|what date)\b|\b(when|what year) did\b"
+    r"^(when|in what year|what year|which year|what date)\b|\b(when|what year) did\b|\bwhen\W*$"
 )
 _HOW_MANY_RE = re.compile(
     r"\bhow (many|much|long|old|far|tall|big|large)\b|\bwhat (percentage|number)\b"
@@ -192,10 +192,11 @@ def plan(
         sections = [0] * n
     asked = set(terms)
     expanded: set[int] = set()
+    page = "\n".join(docs)  # tells ordinary words ("However") from names in feedback
     for _ in range(PRF_ROUNDS):
         top = _top_new(scores, PRF_TOP, expanded)  # iterative: each round, fresh chunks
         expanded.update(top)
-        names = name_terms([docs[i] for i in top], asked)
+        names = name_terms([docs[i] for i in top], asked, lambda w: _in_lower_case(w, page))
         if not names:
             continue
         asked.update(names)
@@ -259,6 +260,18 @@ def answer_pattern(question: str) -> re.Pattern[str] | None:
     if _HOW_MANY_RE.search(q):
         return _NUMBER_RE
     return None
+
+
+def _in_lower_case(word: str, page: str) -> bool:
+    """Whether ``word`` occurs in lower case on ``page`` (an ordinary word, not a name)."""
+    lower = word.lower()
+    at = page.find(lower) if lower != word else -1  # a number has no case to tell by
+    while at >= 0:  # str.find, not a regex: a regex scan of a 1 MB page costs ~30 ms
+        end = at + len(lower)
+        if not page[at - 1 : at].isalnum() and not page[end : end + 1].isalnum():
+            return True
+        at = page.find(lower, at + 1)
+    return False
 
 
 def _near(scores: list[float], sections: list[int], i: int, step: int) -> float:

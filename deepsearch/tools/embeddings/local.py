@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 _STOPWORDS_TEXT = """
     a about above after again against all also am an and any are aren't as at be because been
@@ -253,7 +253,15 @@ def lexical_scores(query: str, docs: Sequence[str]) -> list[float]:
     return LexicalIndex(docs, keep_stopwords=keep).scores(query)
 
 
-def name_terms(texts: Sequence[str], exclude: set[str]) -> Counter[str]:
+def _starts_sentence(text: str, pos: int) -> bool:
+    """Whether ``pos`` opens a sentence or line of ``text`` (quotes and brackets aside)."""
+    before = text[:pos].rstrip(" \t\"'“‘(")
+    return not before or before[-1] in ".!?\n"
+
+
+def name_terms(
+    texts: Sequence[str], exclude: set[str], common: Callable[[str], bool] | None = None
+) -> Counter[str]:
     """Return the terms of the capitalised names and numbers in ``texts``, minus ``exclude``.
 
     Used for pseudo-relevance feedback: the best passages for a multi-hop
@@ -262,6 +270,9 @@ def name_terms(texts: Sequence[str], exclude: set[str]) -> Counter[str]:
     Args:
         texts: Texts to take names from (the best-scoring documents).
         exclude: Terms to leave out (those of the question).
+        common: Tells whether a word is an ordinary word (say, it occurs in
+            lower case on the page); a single capitalised word opening a
+            sentence is then no name. None: every capitalised word counts.
 
     Returns:
         Each new term once.
@@ -269,7 +280,15 @@ def name_terms(texts: Sequence[str], exclude: set[str]) -> Counter[str]:
     found: Counter[str] = Counter()
     for text in texts:
         for m in _NAME_RE.finditer(text):
-            for term in tokenize(m.group(0)):
+            name = m.group(0)
+            if (
+                common is not None
+                and " " not in name
+                and _starts_sentence(text, m.start())
+                and common(name)
+            ):
+                continue  # "However", "Born": capitalised only because a sentence starts
+            for term in tokenize(name):
                 if term not in exclude:
                     found[term] = 1
     return found
