@@ -257,7 +257,7 @@ async def test_each_round_of_feedback_follows_a_new_bridge() -> None:
 
 
 def test_feedback_names_skip_ordinary_words_that_open_a_sentence() -> None:
-    from deepsearch.tools.embeddings.local import name_terms
+    from deepsearch.tools.names import name_terms
 
     texts = ["Meanwhile the prize went to the Quillmar Society. Zorbleck won it."]
     ordinary = {"meanwhile"}

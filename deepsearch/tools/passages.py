@@ -21,7 +21,8 @@ from deepsearch.tools.chunking import (
     sentence_ids,
     split_sentences,
 )
-from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores, name_terms
+from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores
+from deepsearch.tools.names import in_lower_case, name_terms
 
 __all__ = [
     "CHARS_PER_TOKEN",
@@ -196,7 +197,7 @@ def plan(
     for _ in range(PRF_ROUNDS):
         top = _top_new(scores, PRF_TOP, expanded)  # iterative: each round, fresh chunks
         expanded.update(top)
-        names = name_terms([docs[i] for i in top], asked, lambda w: _in_lower_case(w, page))
+        names = name_terms([docs[i] for i in top], asked, lambda w: in_lower_case(w, page))
         if not names:
             continue
         asked.update(names)
@@ -260,18 +261,6 @@ def answer_pattern(question: str) -> re.Pattern[str] | None:
     if _HOW_MANY_RE.search(q):
         return _NUMBER_RE
     return None
-
-
-def _in_lower_case(word: str, page: str) -> bool:
-    """Whether ``word`` occurs in lower case on ``page`` (an ordinary word, not a name)."""
-    lower = word.lower()
-    at = page.find(lower) if lower != word else -1  # a number has no case to tell by
-    while at >= 0:  # str.find, not a regex: a regex scan of a 1 MB page costs ~30 ms
-        end = at + len(lower)
-        if not page[at - 1 : at].isalnum() and not page[end : end + 1].isalnum():
-            return True
-        at = page.find(lower, at + 1)
-    return False
 
 
 def _near(scores: list[float], sections: list[int], i: int, step: int) -> float:

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from deepsearch.state import Candidate
 from deepsearch.tools.base import Relevance
-from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores, name_terms, tokenize
+from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores, tokenize
+from deepsearch.tools.names import name_terms
 from deepsearch.tools.urls import hostname, normalize_url
 
 # Feature weights, tuned on the HotpotQA/MuSiQue train splits (benchmarks/bench_evidence.py).

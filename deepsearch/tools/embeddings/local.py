@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 _STOPWORDS_TEXT = """
     a about above after again against all also am an and any are aren't as at be because been
@@ -44,7 +44,6 @@ def _combining_class() -> re.Pattern[str]:
 
 
 _COMBINING_RE = _combining_class()
-_NAME_RE = re.compile(r"\b[A-Z0-9][\w'’-]*(?:\s+(?:of|the|de|von|van|and|&)?\s*[A-Z0-9][\w'’-]*)*")
 
 # BM25 parameters and the IDF floor, tuned on the HotpotQA/MuSiQue train splits
 # (see benchmarks/bench_evidence.py).
@@ -251,47 +250,6 @@ def lexical_scores(query: str, docs: Sequence[str]) -> list[float]:
     # A stopword-only query ("The The") still deserves an answer.
     keep = not tokenize(query)
     return LexicalIndex(docs, keep_stopwords=keep).scores(query)
-
-
-def _starts_sentence(text: str, pos: int) -> bool:
-    """Whether ``pos`` opens a sentence or line of ``text`` (quotes and brackets aside)."""
-    before = text[:pos].rstrip(" \t\"'“‘(")
-    return not before or before[-1] in ".!?\n"
-
-
-def name_terms(
-    texts: Sequence[str], exclude: set[str], common: Callable[[str], bool] | None = None
-) -> Counter[str]:
-    """Return the terms of the capitalised names and numbers in ``texts``, minus ``exclude``.
-
-    Used for pseudo-relevance feedback: the best passages for a multi-hop
-    question name the bridge entity that the next passage is about.
-
-    Args:
-        texts: Texts to take names from (the best-scoring documents).
-        exclude: Terms to leave out (those of the question).
-        common: Tells whether a word is an ordinary word (say, it occurs in
-            lower case on the page); a single capitalised word opening a
-            sentence is then no name. None: every capitalised word counts.
-
-    Returns:
-        Each new term once.
-    """
-    found: Counter[str] = Counter()
-    for text in texts:
-        for m in _NAME_RE.finditer(text):
-            name = m.group(0)
-            if (
-                common is not None
-                and " " not in name
-                and _starts_sentence(text, m.start())
-                and common(name)
-            ):
-                continue  # "However", "Born": capitalised only because a sentence starts
-            for term in tokenize(name):
-                if term not in exclude:
-                    found[term] = 1
-    return found
 
 
 def similarity(a: str, b: str) -> float:
