@@ -280,3 +280,23 @@ async def test_a_question_ending_in_when_prefers_the_passage_with_a_date() -> No
     )
     kept = " ".join(p.text for p in passages)
     assert "1895" in kept
+
+
+async def test_a_relevant_chunk_elsewhere_comes_before_a_neighbour() -> None:
+    filler = [
+        f"## Town {i}\nTown {i} has a market, a mill and a small museum of farm tools."
+        for i in range(40)
+    ]
+    prize = (
+        "## Zorbleck Prize\nThe Zorbleck Prize is given by the Quillmar Society every May.\n"
+        "Its jury meets in a hall with a green roof and tall windows."
+    )
+    winner = "## Ada Fennimore\nAda Fennimore, a chemist, won the Zorbleck Prize in 1901."
+    text = "\n\n".join([*filler[:10], prize, *filler[10:30], winner, *filler[30:]])
+    passages, _ = await select_passages(
+        "Who won the Zorbleck Prize in 1901?", text, LexicalRelevance(), max_tokens=40
+    )
+    kept = " ".join(p.text for p in passages)
+    assert "Quillmar Society every May" in kept
+    assert "Ada Fennimore, a chemist" in kept
+    assert "green roof" not in kept  # the best chunk's neighbour waits for leftover budget

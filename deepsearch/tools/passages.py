@@ -1,8 +1,9 @@
 """Select the passages of a page that matter for a question, within a token budget.
 
 A page is split into sentence-aware chunks, the chunks are scored against the
-question, and the best chunks are kept with their neighbours as contiguous
-windows, in document order, so any page costs a bounded number of tokens.
+question (a chunk next to a relevant one scores a bit too), and the best chunks
+are kept as contiguous windows, in document order, so any page costs a bounded
+number of tokens.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ CHARS_PER_TOKEN = 4
 # Tuned on the HotpotQA/MuSiQue train splits (benchmarks/bench_evidence.py).
 NEIGHBOURS_BEFORE = 1  # chunks kept before a chosen chunk
 NEIGHBOURS_AFTER = 1  # chunks kept after a chosen chunk
-CORE_SHARE = 0.9  # share of the budget spent on the best chunks before their neighbours
 PRF_ROUNDS = 2  # rounds of pseudo-relevance feedback
 LEAD_BONUS = 0.05  # a section's opening usually says what the section is about
 NEIGHBOUR_WEIGHT = 0.3  # a chunk next to a relevant chunk is a bit relevant too
@@ -83,8 +83,9 @@ async def select_passages(
     Short pages are returned whole. Longer pages are chunked (about a sentence
     each) and chosen greedily: each pick favours question terms that earlier
     picks did not cover yet, and names found in the best chunks expand the
-    question (multi-hop bridges). Chosen chunks then bring their neighbours;
-    the windows come back merged, in document order.
+    question (multi-hop bridges). Budget left over when no chunk scores any
+    more goes to the neighbours of the chosen chunks; the windows come back
+    merged, in document order.
 
     Args:
         question: What the reader is looking for.
@@ -214,20 +215,22 @@ def plan(
     ]
     picks: list[int] = []
     used = 0
-    core_limit = int(budget * CORE_SHARE)
     chosen: set[int] = set()
+    # The whole budget goes by value: a neighbour's value already counts its
+    # neighbour's score, and neighbours kept for their own sake crowd out the
+    # relevant chunks of other sections (the next hop of a multi-hop question).
     for i in sorted(range(n), key=lambda i: (-values[i], i)):
-        if values[i] <= 0.0 or used >= core_limit:
+        if values[i] <= 0.0 or used >= budget:
             break
         if i in chosen:
             continue
         group = [j for j in pieces[i] if j not in chosen]
         cost = sum(_cost(chunks, j) for j in group)
-        if used + cost <= core_limit:
+        if used + cost <= budget:
             picks.extend(group)
             chosen.update(group)
             used += cost
-    for i in picks:  # then context: the neighbours of the best chunks first
+    for i in picks:  # budget left: the neighbours of the best chunks first
         for j in range(i - NEIGHBOURS_BEFORE, i + NEIGHBOURS_AFTER + 1):
             if (
                 0 <= j < n
