@@ -300,3 +300,26 @@ async def test_a_relevant_chunk_elsewhere_comes_before_a_neighbour() -> None:
     assert "Quillmar Society every May" in kept
     assert "Ada Fennimore, a chemist" in kept
     assert "green roof" not in kept  # the best chunk's neighbour waits for leftover budget
+
+
+async def test_a_section_headed_by_the_bridge_beats_one_that_only_mentions_it() -> None:
+    filler = [
+        f"## Town {i}\nTown {i} has a market, a mill and a small museum of farm tools."
+        for i in range(40)
+    ]
+    hop1 = "## Zorbleck Prize\nThe Zorbleck Prize is awarded by the Quillmar Society every May."
+    target = "## Quillmar Society\nIt was founded by the chemist Ada Fennimore."
+    decoy = "## Harbour Library\nThe library was founded by members of the Quillmar Society."
+    text = "\n\n".join(
+        [*filler[:10], hop1, *filler[10:20], decoy, *filler[20:30], target, *filler[30:]]
+    )
+    passages, _ = await select_passages(
+        "Who founded the body that awards the Zorbleck Prize?",
+        text,
+        LexicalRelevance(),
+        max_tokens=46,
+    )
+    kept = " ".join(p.text for p in passages)
+    assert "Quillmar Society every May" in kept
+    assert "Ada Fennimore" in kept
+    assert "Harbour Library" not in kept

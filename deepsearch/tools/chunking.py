@@ -130,6 +130,26 @@ def headed_chunks(text: str, chunks: list[tuple[int, int]]) -> list[str]:
     return docs
 
 
+def opening_headings(docs: list[str], sections: list[int]) -> dict[int, str]:
+    """Return the heading text of each section, keyed by the section's first chunk.
+
+    Args:
+        docs: Chunk texts, as :func:`headed_chunks` returns them.
+        sections: Section number per chunk (:func:`section_ids`).
+
+    Returns:
+        ``{chunk index: heading}`` for the sections that open with a heading.
+    """
+    out: dict[int, str] = {}
+    for i, doc in enumerate(docs):
+        if i and sections[i] == sections[i - 1]:
+            continue
+        m = _HEADING_RE.match(doc)
+        if m:
+            out[i] = m.group(1)
+    return out
+
+
 def section_ids(text: str, chunks: list[tuple[int, int]]) -> list[int]:
     """Return, for each chunk, the number of the markdown section it belongs to.
 

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import re
 from dataclasses import dataclass
 
+from deepsearch.tools.answer_types import answer_pattern
 from deepsearch.tools.base import Relevance
 from deepsearch.tools.chunking import (
     CHUNK_CHARS,
     chunk_text,
     headed_chunks,
+    opening_headings,
     section_ids,
     sentence_ids,
     split_sentences,
 )
-from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores
+from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores, tokenize
 from deepsearch.tools.names import in_lower_case, name_terms
 
 __all__ = [
@@ -45,6 +46,7 @@ NEIGHBOURS_BEFORE = 1  # chunks kept before a chosen chunk
 NEIGHBOURS_AFTER = 1  # chunks kept after a chosen chunk
 PRF_ROUNDS = 2  # rounds of pseudo-relevance feedback
 LEAD_BONUS = 0.05  # a section's opening usually says what the section is about
+HEADING_BONUS = 0.2  # a section headed by a name the question or a bridge gives is about it
 NEIGHBOUR_WEIGHT = 0.3  # a chunk next to a relevant chunk is a bit relevant too
 PRF_TOP = 3  # chunks whose names expand the question (multi-hop bridges)
 PRF_WEIGHT = 2.0  # weight of the expanded-question score
@@ -54,15 +56,6 @@ MAX_SENTENCE_CHARS = 600  # the pieces of a split sentence up to this long are k
 MAX_REMOTE_CHUNKS = 64  # bound what a paid scorer sees per page (lexical prefilter)
 MAX_TEXT_CHARS = 2_000_000  # never split more than this much of a page
 _THREAD_CHARS = 100_000
-
-_WHEN_RE = re.compile(
-    r"^(when|in what year|what year|which year|what date)\b|\b(when|what year) did\b|\bwhen\W*$"
-)
-_HOW_MANY_RE = re.compile(
-    r"\bhow (many|much|long|old|far|tall|big|large)\b|\bwhat (percentage|number)\b"
-)
-_DATE_RE = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b|\b\d{1,2}(st|nd|rd|th)? century\b", re.I)
-_NUMBER_RE = re.compile(r"\d")
 
 
 @dataclass
@@ -83,7 +76,8 @@ async def select_passages(
     Short pages are returned whole. Longer pages are chunked (about a sentence
     each) and chosen greedily: each pick favours question terms that earlier
     picks did not cover yet, and names found in the best chunks expand the
-    question (multi-hop bridges). Budget left over when no chunk scores any
+    question (multi-hop bridges); a section whose heading the question or
+    the text of those chunks names opens a bit higher. Budget left over when no chunk scores any
     more goes to the neighbours of the chosen chunks; the windows come back
     merged, in document order.
 
@@ -195,15 +189,24 @@ def plan(
     asked = set(terms)
     expanded: set[int] = set()
     page = "\n".join(docs)  # tells ordinary words ("However") from names in feedback
+    headings = opening_headings(docs, sections)
+    headed = {sections[i] for i in headings}
+    anchors = set(terms)
     for _ in range(PRF_ROUNDS):
         top = _top_new(scores, PRF_TOP, expanded)  # iterative: each round, fresh chunks
         expanded.update(top)
+        bodies = [docs[i].split("\n", 1)[-1] if sections[i] in headed else docs[i] for i in top]
+        anchors.update(name_terms(bodies, set(), lambda w: in_lower_case(w, page)))
         names = name_terms([docs[i] for i in top], asked, lambda w: in_lower_case(w, page))
         if not names:
             continue
         asked.update(names)
         extra = index.scores_for(names)
         scores = [s + PRF_WEIGHT * x for s, x in zip(scores, extra, strict=True)]
+    for i, heading in headings.items():
+        words = set(tokenize(heading))
+        if words and words <= anchors:
+            scores[i] += HEADING_BONUS
     pieces = _pieces(sentences if sentences is not None else list(range(n)), chunks)
     wanted = answer_pattern(question)
     values = [
@@ -247,23 +250,6 @@ def plan(
             chosen.add(j)
             used += _cost(chunks, j)
     return chosen, scores
-
-
-def answer_pattern(question: str) -> re.Pattern[str] | None:
-    """Return a pattern for the kind of answer a question asks for (a date, a number), if any.
-
-    Args:
-        question: The question.
-
-    Returns:
-        A compiled pattern, or None when the answer type is not recognisable.
-    """
-    q = question.strip().lower()
-    if _WHEN_RE.search(q):
-        return _DATE_RE
-    if _HOW_MANY_RE.search(q):
-        return _NUMBER_RE
-    return None
 
 
 def _near(scores: list[float], sections: list[int], i: int, step: int) -> float:
