@@ -8,6 +8,10 @@ excluded. A trivial LangGraph graph with the same number of node executions and 
 state as wide gives LangGraph's share; timing every model call gives LangChain's.
 The run is streamed as the server streams it. Target: under 5 ms a step.
 
+The short benchmark runs (three steps) carry a run's fixed work too (prepare, one
+evaluation, finalize), so the time is also split by node: the nodes every step runs
+(plan, the action, rank_urls after search/read) against the once-a-run nodes.
+
 The event loop is uvloop, as in the server (uvicorn picks it up when installed);
 ``--loop asyncio`` measures the standard library's loop instead.
 
@@ -35,6 +39,9 @@ from tests.support.chat_model import ScriptedChatModel
 from tests.support.memory import MemoryReader, MemorySearch
 from tests.support.testweb import DEFAULT_PAGES
 
+# The nodes a step is made of (plan, one action, and rank_urls after search/read);
+# prepare, evaluate and finalize run once a run (evaluate once per answer attempt).
+STEP_NODES = frozenset({"plan", "search", "rank_urls", "read", "reflect", "answer"})
 QUESTIONS = [
     "Who designed the Statue of Liberty?",
     "When was the Eiffel Tower completed?",
@@ -117,6 +124,7 @@ async def main(runs: int, team: bool = True) -> None:
     )
     per_step: list[float] = []
     cpu_per_step: list[float] = []
+    by_node: dict[str, float] = {}  # wall time (brain excluded) up to each node's update
     nodes_total = steps_total = 0
     total_time = 0.0
     chat_time = 0.0
@@ -127,6 +135,7 @@ async def main(runs: int, team: bool = True) -> None:
         steps = 0
         start = time.perf_counter()
         cpu_start = time.thread_time()
+        mark, brain_mark = start, 0.0
         async for mode, chunk in graph.astream(  # as the server streams a run
             make_input(QUESTIONS[i % len(QUESTIONS)]),
             context=Context(),
@@ -134,6 +143,12 @@ async def main(runs: int, team: bool = True) -> None:
         ):
             if mode == "updates" and isinstance(chunk, dict):
                 nodes += 1
+                now = time.perf_counter()
+                if i > 0:  # the graph is a chain: the time since the last update is this node's
+                    for name in chunk:
+                        spent = now - mark - (brain_time - brain_mark)
+                        by_node[name] = by_node.get(name, 0.0) + spent / len(chunk)
+                mark, brain_mark = now, brain_time
                 for update in chunk.values():
                     if isinstance(update, dict) and "step" in update:
                         steps = max(steps, int(update["step"]))
@@ -171,6 +186,15 @@ async def main(runs: int, team: bool = True) -> None:
         f"CPU per step (this thread, brain excluded): median "
         f"{statistics.median(cpu_per_step):.2f} ms"
     )
+    each_step = sum(v for k, v in by_node.items() if k in STEP_NODES) * 1000 / steps_total
+    each_run = sum(v for k, v in by_node.items() if k not in STEP_NODES) * 1000 / runs
+    print(
+        f"split: {each_step:.2f} ms a step in the nodes every step runs "
+        f"({', '.join(sorted(STEP_NODES))}) + {each_run:.2f} ms a run in the others "
+        f"({', '.join(sorted(k for k in by_node if k not in STEP_NODES))})"
+    )
+    for name, spent in sorted(by_node.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:10s} {spent * 1000 / runs:6.2f} ms a run")
 
 
 if __name__ == "__main__":
