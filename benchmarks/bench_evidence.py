@@ -128,7 +128,7 @@ async def passage_recall(examples: list[Example], budget: int) -> tuple[float, f
     for ex in examples:
         page, spans = build_page(ex)
         passages, _ = await select_passages(ex.question, page, relevance, max_tokens=budget)
-        kept.append(sum(len(p.text) for p in passages) / CHARS_PER_TOKEN)
+        kept.append(sum(len(p.shown()) for p in passages) / CHARS_PER_TOKEN)
         sizes.append(len(page) / CHARS_PER_TOKEN)
         for key in ex.gold_sentences:
             s, e = spans[key]

@@ -318,3 +318,30 @@ async def test_streamed_result_matches_the_final_state(
     expected = result_from_state(final, ctx)
     assert streamed.to_dict() == expected.to_dict()
     assert streamed.visited_urls and streamed.diary and streamed.usage["total_tokens"] > 0
+
+
+async def test_a_passage_from_deep_in_a_long_page_reaches_the_model_under_its_heading(
+    brain, offline_settings
+) -> None:
+    filler = " ".join(f"In year {1700 + i} the harbour saw {i} ships arrive." for i in range(200))
+    stairs = " ".join(f"On step {i} of the stair the visitors rest." for i in range(200))
+    url = "https://example.org/wiki/coast"
+    pages = {
+        url: WebPage(
+            title="The coast",
+            paragraphs=[
+                f"## Harbour towns\n{filler}",
+                f"## Ravensbourne lighthouse\nThe tower is white. {stairs} "
+                "The lamp was designed by Elsa Marrow in 1887.",
+                f"## Bridges\n{filler}",
+            ],
+        )
+    }
+    graph = make_graph(brain, MemorySearch(pages), MemoryReader(pages), offline_settings)
+    result = await aask("Who designed the lamp of the Ravensbourne lighthouse?", graph=graph)
+    answerer = next(c for c in brain.calls if c.role == "answerer")
+    assert "## Ravensbourne lighthouse\n…\n" in answerer.user
+    shown = answerer.user.split("## Ravensbourne lighthouse\n…\n", 1)[1]
+    assert shown.index("Elsa Marrow") < shown.index("</source>")
+    assert "On step 150 of" not in answerer.user  # a long page is cut to its passages
+    assert result.references and quotes_are_real(result, pages)

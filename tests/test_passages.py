@@ -11,6 +11,7 @@ from deepsearch.tools.embeddings import FallbackRelevance, LexicalRelevance
 from deepsearch.tools.embeddings.jina import JinaReranker
 from deepsearch.tools.passages import (
     CHARS_PER_TOKEN,
+    HEADING_GAP,
     MAX_REMOTE_CHUNKS,
     chunk_text,
     plan,
@@ -75,7 +76,7 @@ async def test_relevant_passage_is_kept_with_context_within_budget() -> None:
         "Who designed the Ravensbourne lighthouse?", text, LexicalRelevance(), max_tokens=300
     )
     assert any("Elsa Marrow" in p.text for p in passages)
-    assert sum(len(p.text) for p in passages) <= 300 * CHARS_PER_TOKEN
+    assert sum(len(p.shown()) for p in passages) <= 300 * CHARS_PER_TOKEN
     assert [p.start for p in passages] == sorted(p.start for p in passages)
     for p in passages:
         assert text[p.start : p.end] == p.text
@@ -88,7 +89,7 @@ async def test_huge_page_costs_bounded_tokens() -> None:
     passages, _ = await select_passages(
         "where were zebra crossings invented", text, LexicalRelevance(), max_tokens=1500
     )
-    assert sum(len(p.text) for p in passages) <= 1500 * CHARS_PER_TOKEN
+    assert sum(len(p.shown()) for p in passages) <= 1500 * CHARS_PER_TOKEN
     assert any("Slough" in p.text for p in passages)
 
 
@@ -100,11 +101,62 @@ async def test_huge_page_costs_bounded_tokens() -> None:
 )
 async def test_any_input_respects_offsets_and_budget(text: str, query: str, budget: int) -> None:
     passages, _ = await select_passages(query, text, LexicalRelevance(), max_tokens=budget)
-    total = sum(len(p.text) for p in passages)
+    total = sum(len(p.shown()) for p in passages)
     if len(text.strip()) > budget * CHARS_PER_TOKEN:
         assert total <= budget * CHARS_PER_TOKEN
     for p in passages:
         assert text[p.start : p.end] == p.text
+
+
+SENTENCES = [
+    "The lighthouse was designed by Elsa Marrow.",
+    "Its lamp could be seen far out to sea.",
+    "The harbour froze in the winter of 1887.",
+    "Fishermen sold herring on the quay.",
+    "A storm destroyed the old pier.",
+]
+_sections = st.lists(
+    st.tuples(
+        st.text(alphabet="abc xyz", min_size=1, max_size=30),
+        st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=12),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_sections, st.sampled_from(SENTENCES), st.integers(min_value=1, max_value=300))
+async def test_headings_shown_above_passages_count_against_the_budget(
+    sections: list[tuple[str, list[str]]], query: str, budget: int
+) -> None:
+    text = "\n\n".join(f"## {t.strip() or 'x'}\n" + " ".join(body) for t, body in sections)
+    passages, _ = await select_passages(query, text, LexicalRelevance(), max_tokens=budget)
+    if len(text.strip()) > budget * CHARS_PER_TOKEN:
+        assert sum(len(p.shown()) for p in passages) <= budget * CHARS_PER_TOKEN
+    for p in passages:
+        assert text[p.start : p.end] == p.text
+        above = [line for line in text[: p.start].split("\n") if line.startswith("## ")]
+        expected = "" if p.text.startswith("## ") or not above else above[-1]
+        assert p.heading == expected
+
+
+async def test_a_passage_deep_in_a_section_is_shown_under_its_heading() -> None:
+    filler = " ".join(f"Filler sentence {i} says nothing of note about towns." for i in range(30))
+    text = (
+        f"## Harbour towns\n{filler}\n\n## Ravensbourne lighthouse\nThe tower is white. "
+        + " ".join(f"Visitors climb step {i} of the stair." for i in range(20))
+        + " It was designed by Elsa Marrow in 1887.\n\n## Bridges\n"
+        + filler
+    )
+    passages, _ = await select_passages(
+        "Who designed the Ravensbourne lighthouse?", text, LexicalRelevance(), max_tokens=120
+    )
+    deep = next(p for p in passages if "Elsa Marrow" in p.text)
+    assert deep.heading == "## Ravensbourne lighthouse"
+    assert deep.shown() == f"## Ravensbourne lighthouse{HEADING_GAP}{deep.text}"
+    opening = [p for p in passages if p.text.startswith("## ")]
+    assert all(p.heading == "" and p.shown() == p.text for p in opening)
 
 
 async def test_paid_scorer_sees_a_bounded_number_of_chunks() -> None:

@@ -91,7 +91,7 @@ def make_read(tools: Toolbox) -> NodeFn:
                 "url": url,
                 "title": title[:300],
                 "date": result.date or known.get(url, {}).get("date"),
-                "passages": [p.text for p in passages],
+                "passages": [p.shown() for p in passages],
             }
             for link in result.links[:LINKS_PER_PAGE]:
                 try:

@@ -12,6 +12,7 @@ import re
 
 # Tuned on the HotpotQA/MuSiQue train splits (benchmarks/bench_evidence.py).
 CHUNK_CHARS = 150  # target chunk size (about a sentence)
+MAX_HEADING_CHARS = 120  # a heading shown above a passage is cut to this
 
 _HEADING_RE = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
 _BOUNDARY_RE = re.compile(r"[.!?。！？]+[\"'”’)\]]*(?=\s)|\n")
@@ -128,6 +129,28 @@ def headed_chunks(text: str, chunks: list[tuple[int, int]]) -> list[str]:
         else:
             docs.append(chunk)
     return docs
+
+
+def heading_lines(text: str, chunks: list[tuple[int, int]]) -> list[str]:
+    """Return, for each chunk, the markdown heading line of its section ("" if none).
+
+    A chunk that opens with its own heading gets "": a passage starting there
+    already shows it.
+
+    Args:
+        text: The page text.
+        chunks: Chunk spans.
+
+    Returns:
+        One heading line (``"## Early life"``) or ``""`` per chunk.
+    """
+    headings = [(m.start(), m.group(0).strip()) for m in _HEADING_RE.finditer(text)]
+    starts = [h[0] for h in headings]
+    out: list[str] = []
+    for s, _ in chunks:
+        k = bisect.bisect_right(starts, s) - 1
+        out.append(headings[k][1][:MAX_HEADING_CHARS] if k >= 0 and text[s] != "#" else "")
+    return out
 
 
 def opening_headings(docs: list[str], sections: list[int]) -> dict[int, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from dataclasses import dataclass
 
 from deepsearch.tools.answer_types import answer_pattern
 from deepsearch.tools.base import Relevance
@@ -18,6 +17,7 @@ from deepsearch.tools.chunking import (
     CHUNK_CHARS,
     chunk_text,
     headed_chunks,
+    heading_lines,
     opening_headings,
     section_ids,
     sentence_ids,
@@ -25,10 +25,12 @@ from deepsearch.tools.chunking import (
 )
 from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores, tokenize
 from deepsearch.tools.names import in_lower_case, name_terms
+from deepsearch.tools.windows import HEADING_GAP, Passage, label_delta, merge_windows
 
 __all__ = [
     "CHARS_PER_TOKEN",
     "CHUNK_CHARS",
+    "HEADING_GAP",
     "Passage",
     "answer_pattern",
     "chunk_text",
@@ -58,16 +60,6 @@ MAX_TEXT_CHARS = 2_000_000  # never split more than this much of a page
 _THREAD_CHARS = 100_000
 
 
-@dataclass
-class Passage:
-    """A contiguous span of a page: ``text == page_text[start:end]``."""
-
-    text: str
-    start: int
-    end: int
-    score: float
-
-
 async def select_passages(
     question: str, text: str, relevance: Relevance, *, max_tokens: int = 1500
 ) -> tuple[list[Passage], int]:
@@ -79,7 +71,8 @@ async def select_passages(
     question (multi-hop bridges); a section whose heading the question or
     the text of those chunks names opens a bit higher. Budget left over when no chunk scores any
     more goes to the neighbours of the chosen chunks; the windows come back
-    merged, in document order.
+    merged, in document order, each under its section's heading when it does
+    not open with it (the heading counts against the budget).
 
     Args:
         question: What the reader is looking for.
@@ -106,17 +99,18 @@ async def select_passages(
     docs = headed_chunks(body, chunks)
     sections = section_ids(body, chunks)
     sentences = sentence_ids(body, chunks)
+    labels = heading_lines(body, chunks)
     remote: list[float] | None = None
     tokens = 0
     if relevance.name != "local":
         remote, tokens = await _remote_scores(question, docs, relevance)
     if large:
         chosen, scores = await asyncio.to_thread(
-            plan, question, chunks, docs, remote, budget, sections, sentences
+            plan, question, chunks, docs, remote, budget, sections, sentences, labels
         )
     else:
-        chosen, scores = plan(question, chunks, docs, remote, budget, sections, sentences)
-    return _merge(text, chunks, chosen, scores), tokens
+        chosen, scores = plan(question, chunks, docs, remote, budget, sections, sentences, labels)
+    return merge_windows(text, chunks, chosen, scores, labels), tokens
 
 
 async def _remote_scores(
@@ -161,6 +155,7 @@ def plan(
     budget: int,
     sections: list[int] | None = None,
     sentences: list[int] | None = None,
+    labels: list[str] | None = None,
 ) -> tuple[set[int], list[float]]:
     """Choose the chunks to keep (CPU bound; run in a thread for big pages).
 
@@ -174,6 +169,8 @@ def plan(
             count and come along only within a section. None: one section.
         sentences: Sentence number per chunk (:func:`sentence_ids`); the pieces
             of a split sentence are kept together. None: no split sentences.
+        labels: Heading line per chunk (:func:`heading_lines`); a passage that
+            starts at a labelled chunk shows the label, and pays for it. None: no labels.
 
     Returns:
         The chosen chunk indexes, and each chunk's relevance score.
@@ -228,27 +225,25 @@ def plan(
         if i in chosen:
             continue
         group = [j for j in pieces[i] if j not in chosen]
-        cost = sum(_cost(chunks, j) for j in group)
+        cost = sum(_cost(chunks, j) for j in group) + label_delta(labels, group, chosen)
         if used + cost <= budget:
             picks.extend(group)
             chosen.update(group)
             used += cost
     for i in picks:  # budget left: the neighbours of the best chunks first
         for j in range(i - NEIGHBOURS_BEFORE, i + NEIGHBOURS_AFTER + 1):
-            if (
-                0 <= j < n
-                and j not in chosen
-                and sections[j] == sections[i]
-                and used + _cost(chunks, j) <= budget
-            ):
-                chosen.add(j)
-                used += _cost(chunks, j)
+            if 0 <= j < n and j not in chosen and sections[j] == sections[i]:
+                cost = _cost(chunks, j) + label_delta(labels, [j], chosen)
+                if used + cost <= budget:
+                    chosen.add(j)
+                    used += cost
     if not chosen:  # nothing matched at all: the page's opening
         for j in range(n):
-            if used + _cost(chunks, j) > budget:
+            cost = _cost(chunks, j) + label_delta(labels, [j], chosen)
+            if used + cost > budget:
                 break
             chosen.add(j)
-            used += _cost(chunks, j)
+            used += cost
     return chosen, scores
 
 
@@ -270,25 +265,3 @@ def _top_new(scores: list[float], k: int, seen: set[int]) -> list[int]:
 def _cost(chunks: list[tuple[int, int]], j: int) -> int:
     """Characters chunk ``j`` adds, counting the gap before it (an upper bound)."""
     return chunks[j][1] - (chunks[j - 1][1] if j > 0 else chunks[j][0])
-
-
-def _merge(
-    text: str, chunks: list[tuple[int, int]], chosen: set[int], scores: list[float]
-) -> list[Passage]:
-    passages: list[Passage] = []
-    run: list[int] = []
-    for i in sorted(chosen):
-        if run and i != run[-1] + 1:
-            passages.append(_passage(text, chunks, run, scores))
-            run = []
-        run.append(i)
-    if run:
-        passages.append(_passage(text, chunks, run, scores))
-    return passages
-
-
-def _passage(
-    text: str, chunks: list[tuple[int, int]], run: list[int], scores: list[float]
-) -> Passage:
-    start, end = chunks[run[0]][0], chunks[run[-1]][1]
-    return Passage(text[start:end], start, end, max(scores[i] for i in run))
