@@ -52,6 +52,7 @@ async def test_reads_markdown_with_headers_tokens_and_links() -> None:
     assert request.headers["accept"] == "application/json"
     assert request.headers["x-return-format"] == "markdown"
     assert request.headers["x-with-links-summary"] == "true"
+    assert request.headers["x-md-heading-style"] == "atx"  # sections are "# " lines
     assert page.text.startswith("# Owls")
     assert page.title == "Owls"
     assert page.date == "2024-03-05T10:00:00.000Z"

@@ -35,6 +35,9 @@ class JinaReader:
             "Accept": "application/json",
             "X-Return-Format": "markdown",
             "X-With-Links-Summary": "true",
+            # "# Heading" lines: passage selection splits sections and labels passages by them
+            # (Jina's default underlines h1/h2 with === and ---).
+            "X-Md-Heading-Style": "atx",
             "X-Timeout": str(max(int(self.timeout), 1)),
         }
         if settings.jina_api_key is not None:
