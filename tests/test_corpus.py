@@ -91,6 +91,20 @@ def test_split_passages_bounds() -> None:
     assert "".join(passages).replace(" ", "").count("x") == 4000
 
 
+def test_split_passages_keeps_headings_on_their_own_line_above_their_text() -> None:
+    text = (
+        "# Ada Lovelace\nA mathematician.\n\n## Early life\nBorn in London in 1815.\n\n"
+        "She studied with De Morgan.\n\n## Work\n" + "Notes on the engine. " * 90
+    )
+    passages = split_passages(text)
+    assert passages[0] == "# Ada Lovelace\nA mathematician."
+    assert passages[1] == "## Early life\nBorn in London in 1815. She studied with De Morgan."
+    assert passages[2].startswith("## Work\nNotes on the engine.")
+    assert all(len(p) <= 1500 for p in passages)
+    assert "## " + "W" * 300 not in "".join(split_passages("## " + "W" * 300 + "\n" + "x " * 800))
+    assert all(len(p) <= 1500 for p in split_passages("## " + "W" * 300 + "\n" + "x " * 800))
+
+
 def test_index_search_and_read(docs: Path, tmp_path: Path) -> None:
     db = tmp_path / "index.sqlite3"
     stats = index_corpus(docs, db)

@@ -8,7 +8,9 @@ from urllib.parse import quote
 
 PASSAGE_CHARS = 1000
 MAX_PASSAGE_CHARS = 1500
+MAX_HEADING_CHARS = 200
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_HEADING = re.compile(r"#{1,6}[ \t]+\S")
 _URL_UNSAFE = re.compile(r"[\x00-\x20%?#\"<>\\^`{|}\[\]\x7f]")
 
 
@@ -25,34 +27,47 @@ class Document:
 def split_passages(text: str, size: int = PASSAGE_CHARS) -> list[str]:
     """Split text into passages of about ``size`` characters at paragraph/sentence ends.
 
+    A markdown heading line ("## Early life") starts a new passage and stays on
+    its own line above the text that follows, so readers of the document still
+    see its sections.
+
     Args:
-        text: Plain text.
+        text: Plain text or markdown.
         size: Target passage length; no passage exceeds :data:`MAX_PASSAGE_CHARS`.
 
     Returns:
         Non-empty passages in order.
     """
-    pieces: list[str] = []
+    pieces: list[tuple[str, bool]] = []  # (text, is a heading)
     for paragraph in re.split(r"\n\s*\n", text):
+        head, _, rest = paragraph.strip().partition("\n")
+        if _HEADING.match(head):
+            pieces.append((" ".join(head.split())[:MAX_HEADING_CHARS], True))
+            paragraph = rest
         paragraph = " ".join(paragraph.split())
         if len(paragraph) <= MAX_PASSAGE_CHARS:
             if paragraph:
-                pieces.append(paragraph)
+                pieces.append((paragraph, False))
             continue
         for sentence in _SENTENCE_END.split(paragraph):
             while len(sentence) > MAX_PASSAGE_CHARS:
-                pieces.append(sentence[:MAX_PASSAGE_CHARS])
+                pieces.append((sentence[:MAX_PASSAGE_CHARS], False))
                 sentence = sentence[MAX_PASSAGE_CHARS:]
             if sentence:
-                pieces.append(sentence)
+                pieces.append((sentence, False))
     passages: list[str] = []
     current = ""
-    for piece in pieces:
-        if current and len(current) + 1 + len(piece) > size:
+    after_heading = False
+    for piece, heading in pieces:
+        joined = len(current) + 1 + len(piece)
+        # The text after a heading joins it even past ``size``, within the hard cap.
+        full = joined > (MAX_PASSAGE_CHARS if after_heading else size)
+        if current and (heading or full):
             passages.append(current)
-            current = piece
-        else:
-            current = f"{current} {piece}" if current else piece
+            current = ""
+        glue = "\n" if after_heading else " "
+        current = f"{current}{glue}{piece}" if current else piece
+        after_heading = heading
     if current:
         passages.append(current)
     return passages
