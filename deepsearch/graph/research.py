@@ -2,14 +2,14 @@
 
 prepare → plan → (search → rank_urls | read → rank_urls | reflect | answer → evaluate)
 → back to plan, until the answer passes (finalize) or the budget, the attempts or
-progress run out (beast_mode → finalize). The budget is checked before every step: by a
-router at the start, then by each node that ends a step as it chooses where to go
-(``Command(goto=...)``, drawn as edges from the nodes' return types).
+progress run out (beast_mode → finalize). The budget is checked before every step: by
+``prepare`` at the start, then by each node that ends a step, as it chooses where to go
+(``Command(goto=...)``, drawn as edges from the nodes' return types or destinations).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -21,11 +21,11 @@ from deepsearch.nodes.beast_mode import make_beast_mode
 from deepsearch.nodes.evaluate import make_evaluate
 from deepsearch.nodes.finalize import make_finalize
 from deepsearch.nodes.plan import make_plan
-from deepsearch.nodes.prepare import prepare
+from deepsearch.nodes.prepare import Route, make_prepare
 from deepsearch.nodes.rank_urls import make_rank_urls
 from deepsearch.nodes.read import make_read
 from deepsearch.nodes.reflect import make_reflect
-from deepsearch.nodes.routing import route_step
+from deepsearch.nodes.routing import next_step
 from deepsearch.nodes.search import make_search
 from deepsearch.state import InputState, OutputState, ResearchState
 from deepsearch.tools.toolbox import Toolbox
@@ -37,13 +37,13 @@ def research_builder(
     state_schema: type[Any] = ResearchState,
     input_schema: type[Any] = InputState,
     output_schema: type[Any] = OutputState,
-    route_start: tuple[Callable[..., Any], Sequence[str]] = (route_step, ("plan", "beast_mode")),
+    route_start: tuple[Route, Sequence[str]] = (next_step, ("plan", "beast_mode")),
 ) -> StateGraph[Any, Any, Any, Any]:
     """Return the uncompiled research-loop graph wired to ``tools``.
 
     Team workers compile it with ``input_schema=WorkerInput`` so their budget share
     and name reach the loop. The team graph extends it (``state_schema=TeamState``)
-    and routes the start through ``route_start`` (a router and its targets), so a
+    and routes the start through ``route_start`` (a route and its targets), so a
     single researcher runs the loop itself, with no subgraph around it.
     """
     builder = StateGraph(
@@ -52,7 +52,8 @@ def research_builder(
         input_schema=input_schema,
         output_schema=output_schema,
     )
-    builder.add_node("prepare", prepare)
+    route, targets = route_start
+    builder.add_node("prepare", make_prepare(route), destinations=tuple(targets))
     builder.add_node("plan", make_plan(tools))
     builder.add_node("search", make_search(tools))
     builder.add_node("rank_urls", make_rank_urls(tools))
@@ -64,8 +65,6 @@ def research_builder(
     builder.add_node("finalize", make_finalize(tools))
 
     builder.add_edge(START, "prepare")
-    router, targets = route_start
-    builder.add_conditional_edges("prepare", router, list(targets))
     builder.add_edge("search", "rank_urls")
     builder.add_edge("read", "rank_urls")
     builder.add_edge("beast_mode", "finalize")

@@ -12,7 +12,8 @@ for again.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
@@ -32,14 +33,8 @@ from deepsearch.tools.toolbox import Toolbox
 START_TARGETS = ("team_plan", "plan", "beast_mode")
 
 
-async def route_start(
-    state: TeamState, runtime: Runtime[Context]
-) -> Literal["team_plan", "plan", "beast_mode"]:
-    """After ``prepare``: a team is planned first; one researcher starts the loop.
-
-    Routers are async: LangGraph runs a synchronous one in a worker thread.
-    """
-    ctx = run_options(runtime)
+def route_start(state: Mapping[str, Any], ctx: Context) -> str:
+    """After ``prepare``: a team is planned first; one researcher starts the loop."""
     return "team_plan" if team_size_of(ctx) > 1 else next_step(state, ctx)
 
 

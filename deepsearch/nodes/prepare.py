@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from deepsearch.context import Context
-from deepsearch.nodes.common import run_options
+from deepsearch.nodes.common import NodeFn, run_options
+from deepsearch.nodes.routing import next_step
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, Knowledge, ResearchState
 from deepsearch.tools.llm import message_text
@@ -39,9 +42,27 @@ def _turns(messages: list[AnyMessage]) -> list[Knowledge]:
     return out
 
 
-async def prepare(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Start a run: find the question, pasted URLs and history; set budget and attempts."""
-    ctx = run_options(runtime)
+Route = Callable[[Mapping[str, Any], Context], str]
+
+
+def make_prepare(route: Route = next_step) -> NodeFn:
+    """Build the ``prepare`` node; ``route`` picks the first step from the prepared state.
+
+    The node routes itself (``Command(goto=...)``): a conditional edge after it
+    would make LangGraph copy every channel of the state to read it fresh.
+    """
+
+    async def prepare(state: ResearchState, runtime: Runtime[Context]) -> Command[str]:
+        """Start a run, then go to the first step (or beast mode when nothing is left)."""
+        ctx = run_options(runtime)
+        update = prepare_update(state, ctx)
+        return Command(goto=route({**state, **update}, ctx), update=update)
+
+    return prepare
+
+
+def prepare_update(state: ResearchState, ctx: Context) -> dict[str, Any]:
+    """Find the question, pasted URLs and history; set budget and attempts."""
     messages = list(state.get("messages", []))
     question = (state.get("question") or "").strip()
     if not question:
