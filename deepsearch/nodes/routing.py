@@ -6,11 +6,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from langgraph.runtime import Runtime
-
 from deepsearch.budget import STALL_LIMIT, reserve_reached
 from deepsearch.context import Context
-from deepsearch.nodes.common import run_options
 
 
 def stop_reason(state: Mapping[str, Any], ctx: Context) -> str | None:
@@ -39,7 +36,7 @@ def next_step(state: Mapping[str, Any], ctx: Context) -> Literal["plan", "beast_
 def step_after(
     state: Mapping[str, Any], update: Mapping[str, Any], ctx: Context
 ) -> Literal["plan", "beast_mode"]:
-    """Route as :func:`route_step` would on the state that ``update`` leads to.
+    """Route as :func:`next_step` would on the state that ``update`` leads to.
 
     Action nodes route themselves with ``Command(goto=...)``: a conditional edge
     would make LangGraph copy every channel of the state to read it fresh (the
@@ -49,14 +46,3 @@ def step_after(
     spent = update.get("tokens_used", 0)
     probe = {**state, **update, "tokens_used": state.get("tokens_used", 0) + spent}
     return next_step(probe, ctx)
-
-
-async def route_step(
-    state: Mapping[str, Any], runtime: Runtime[Context]
-) -> Literal["plan", "beast_mode"]:
-    """Conditional edge at the start of a run: check the budget before the first step.
-
-    Async on purpose: LangGraph runs a synchronous router of an async run in a worker
-    thread, which costs a thread hop on every step.
-    """
-    return next_step(state, run_options(runtime))
