@@ -45,13 +45,13 @@ def label_delta(labels: list[str] | None, group: list[int], chosen: set[int]) ->
     if labels is None:
         return 0
     delta = 0
-    taken = set(chosen)
+    added: set[int] = set()
     for j in sorted(group):
-        if j - 1 not in taken and labels[j]:
+        if j - 1 not in chosen and j - 1 not in added and labels[j]:
             delta += len(labels[j]) + len(HEADING_GAP)
-        if j + 1 in taken and labels[j + 1]:
+        if (j + 1 in chosen or j + 1 in added) and labels[j + 1]:
             delta -= len(labels[j + 1]) + len(HEADING_GAP)
-        taken.add(j)
+        added.add(j)
     return delta
 
 
