@@ -19,7 +19,13 @@ Gold sentences: HotpotQA gives them (``supporting_facts``). MuSiQue marks
 supporting paragraphs; the gold sentences of a hop are those of its paragraph
 that contain the hop's answer (the whole paragraph when none does).
 
-Usage: ``.venv/bin/python benchmarks/bench_evidence.py [--data DIR]``
+``--scorer env`` scores with what the environment configures
+(``DEEPSEARCH_EMBEDDINGS=jina|openai`` and its endpoint, as the product does;
+:func:`~deepsearch.tools.embeddings.make_relevance`) instead of the model-free
+local scorer, so an embeddings or reranker endpoint can be measured the same way.
+Its scores are memoised, so the halves do not pay for a text twice.
+
+Usage: ``.venv/bin/python benchmarks/bench_evidence.py [--data DIR] [--scorer local|env]``
 """
 
 from __future__ import annotations
@@ -36,7 +42,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from deepsearch.settings import Settings
 from deepsearch.state import Candidate
+from deepsearch.tools.base import Relevance
+from deepsearch.tools.embeddings import make_relevance
 from deepsearch.tools.embeddings.local import LexicalRelevance, fold
 from deepsearch.tools.passages import CHARS_PER_TOKEN, select_passages, split_sentences
 from deepsearch.tools.ranking import rank_candidates
@@ -119,9 +128,40 @@ def build_page(ex: Example) -> tuple[str, dict[tuple[int, int], tuple[int, int]]
     return "".join(parts), spans
 
 
-async def passage_recall(examples: list[Example], budget: int) -> tuple[float, float, float]:
+class MemoRelevance:
+    """A scorer that remembers its answers: each (query, texts) is scored once."""
+
+    def __init__(self, inner: Relevance) -> None:
+        """Wrap ``inner``; ``tokens`` adds up what the provider reported."""
+        self.inner = inner
+        self.name = inner.name
+        self.tokens = 0
+        self.calls = 0
+        self._seen: dict[tuple[str, tuple[str, ...]], list[float]] = {}
+
+    async def score(self, query: str, documents: list[str]) -> tuple[list[float], int]:
+        """Return the inner scorer's scores, asking it only for new inputs."""
+        key = (query, tuple(documents))
+        if key not in self._seen:
+            scores, tokens = await self.inner.score(query, documents)
+            self._seen[key] = scores
+            self.tokens += tokens
+            self.calls += 1
+        return self._seen[key], 0
+
+
+def make_scorer(kind: str) -> Relevance:
+    """The model-free scorer (``local``), or the one the environment configures (``env``)."""
+    if kind == "local":
+        return LexicalRelevance()
+    return MemoRelevance(make_relevance(Settings()))
+
+
+async def passage_recall(
+    examples: list[Example], budget: int, relevance: Relevance | None = None
+) -> tuple[float, float, float]:
     """Return (sentence recall, mean tokens kept per page, mean page tokens) at ``budget``."""
-    relevance = LexicalRelevance()
+    relevance = relevance or LexicalRelevance()
     found = total = 0
     kept: list[float] = []
     sizes: list[float] = []
@@ -154,11 +194,13 @@ def _candidates(ex: Example) -> dict[str, Candidate]:
     return out
 
 
-async def ranking_recall(examples: list[Example]) -> dict[str, float]:
+async def ranking_recall(
+    examples: list[Example], relevance: Relevance | None = None
+) -> dict[str, float]:
     """Return recall@5/@10 of gold paragraphs for rank_candidates and for plain BM25."""
     import bm25s
 
-    relevance = LexicalRelevance()
+    relevance = relevance or LexicalRelevance()
     sums = {"ours@5": 0.0, "ours@10": 0.0, "bm25@5": 0.0, "bm25@10": 0.0}
     for ex in examples:
         cands = _candidates(ex)
@@ -214,7 +256,7 @@ def split_halves(examples: list[Example]) -> dict[str, list[Example]]:
     return {"all": examples, "tune": examples[:TUNE_SIZE], "check": examples[TUNE_SIZE:]}
 
 
-async def report(name: str, examples: list[Example]) -> None:
+async def report(name: str, examples: list[Example], relevance: Relevance | None = None) -> None:
     """Print passage recall per budget and ranking recall, for all, tune and check halves."""
     halves = split_halves(examples)
     print(f"== {name} train ({len(examples)} questions; tune = first {TUNE_SIZE}, check = rest)")
@@ -224,7 +266,7 @@ async def report(name: str, examples: list[Example]) -> None:
         kept = size = 0.0
         for half, exs in halves.items():
             t0 = time.perf_counter()
-            recall, kept_h, size_h = await passage_recall(exs, budget)
+            recall, kept_h, size_h = await passage_recall(exs, budget, relevance)
             if half == "all":
                 ms = (time.perf_counter() - t0) * 1000 / len(exs)
                 kept, size = kept_h, size_h
@@ -234,25 +276,36 @@ async def report(name: str, examples: list[Example]) -> None:
             f"kept={kept:5.0f} tok/page (page {size:5.0f})  {ms:4.1f} ms/page"
         )
     for half, exs in halves.items():
-        r = await ranking_recall(exs)
+        r = await ranking_recall(exs, relevance)
         print(
             f"  ranking {half:5s} recall@5 ours={r['ours@5']:.1%} bm25={r['bm25@5']:.1%}   "
             f"recall@10 ours={r['ours@10']:.1%} bm25={r['bm25@10']:.1%}"
         )
 
 
-async def main(data: Path) -> None:
+async def main(data: Path, scorer: str = "local") -> None:
     """Print the passage and ranking figures for both datasets."""
     sets = {
         "hotpotqa": load_hotpot(data / "hotpotqa_train_distractor_100.jsonl"),
         "musique": load_musique(data / "musique_train_100.jsonl"),
     }
+    relevance = make_scorer(scorer)
+    print(f"scorer: {relevance.name}")
     for name, examples in sets.items():
-        await report(name, examples)
+        await report(name, examples, relevance)
+    if isinstance(relevance, MemoRelevance):
+        print(f"== scorer calls: {relevance.calls}, provider tokens: {relevance.tokens}")
     await speed(sets["musique"])
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    asyncio.run(main(parser.parse_args().data))
+    parser.add_argument(
+        "--scorer",
+        choices=["local", "env"],
+        default="local",
+        help="local: model-free; env: the scorer DEEPSEARCH_EMBEDDINGS configures",
+    )
+    args = parser.parse_args()
+    asyncio.run(main(args.data, args.scorer))
