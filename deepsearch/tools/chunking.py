@@ -105,7 +105,34 @@ def _split_long(text: str, start: int, end: int, size: int) -> list[tuple[int, i
     return out
 
 
-def headed_chunks(text: str, chunks: list[tuple[int, int]]) -> list[str]:
+Heads = list[tuple[str, str] | None]  # per chunk: (heading line, heading text), or None
+
+
+def chunk_headings(text: str, chunks: list[tuple[int, int]]) -> Heads:
+    """Return, for each chunk, the markdown heading of the section it sits in.
+
+    A chunk that opens with its own heading, or that comes before any heading,
+    gets None.
+
+    Args:
+        text: The page text.
+        chunks: Chunk spans.
+
+    Returns:
+        One ``(line, text)`` pair (``("## Early life", "Early life")``) or None per chunk.
+    """
+    headings = [(m.start(), m.group(0).strip(), m.group(1)) for m in _HEADING_RE.finditer(text)]
+    starts = [h[0] for h in headings]
+    out: Heads = []
+    for s, _ in chunks:
+        k = bisect.bisect_right(starts, s) - 1
+        out.append(headings[k][1:] if k >= 0 and text[s] != "#" else None)
+    return out
+
+
+def headed_chunks(
+    text: str, chunks: list[tuple[int, int]], heads: Heads | None = None
+) -> list[str]:
     """Return each chunk's text prefixed with the markdown heading it sits under.
 
     A chunk deep inside a section is about that section's subject even when it
@@ -114,24 +141,22 @@ def headed_chunks(text: str, chunks: list[tuple[int, int]]) -> list[str]:
     Args:
         text: The page text.
         chunks: Chunk spans.
+        heads: :func:`chunk_headings` of the same text and chunks, if already known.
 
     Returns:
         One scoring text per chunk.
     """
-    headings = [(m.start(), m.group(1)) for m in _HEADING_RE.finditer(text)]
-    starts = [h[0] for h in headings]
-    docs = []
-    for s, e in chunks:
-        k = bisect.bisect_right(starts, s) - 1
-        chunk = text[s:e]
-        if k >= 0 and not chunk.startswith("#"):
-            docs.append(f"{headings[k][1]}\n{chunk}")
-        else:
-            docs.append(chunk)
-    return docs
+    if heads is None:
+        heads = chunk_headings(text, chunks)
+    return [
+        f"{head[1]}\n{text[s:e]}" if head else text[s:e]
+        for (s, e), head in zip(chunks, heads, strict=True)
+    ]
 
 
-def heading_lines(text: str, chunks: list[tuple[int, int]]) -> list[str]:
+def heading_lines(
+    text: str, chunks: list[tuple[int, int]], heads: Heads | None = None
+) -> list[str]:
     """Return, for each chunk, the markdown heading line of its section ("" if none).
 
     A chunk that opens with its own heading gets "": a passage starting there
@@ -140,17 +165,14 @@ def heading_lines(text: str, chunks: list[tuple[int, int]]) -> list[str]:
     Args:
         text: The page text.
         chunks: Chunk spans.
+        heads: :func:`chunk_headings` of the same text and chunks, if already known.
 
     Returns:
         One heading line (``"## Early life"``) or ``""`` per chunk.
     """
-    headings = [(m.start(), m.group(0).strip()) for m in _HEADING_RE.finditer(text)]
-    starts = [h[0] for h in headings]
-    out: list[str] = []
-    for s, _ in chunks:
-        k = bisect.bisect_right(starts, s) - 1
-        out.append(headings[k][1][:MAX_HEADING_CHARS] if k >= 0 and text[s] != "#" else "")
-    return out
+    if heads is None:
+        heads = chunk_headings(text, chunks)
+    return [head[0][:MAX_HEADING_CHARS] if head else "" for head in heads]
 
 
 def opening_headings(docs: list[str], sections: list[int]) -> dict[int, str]:

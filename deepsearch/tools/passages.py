@@ -15,6 +15,7 @@ from deepsearch.tools.answer_types import answer_pattern
 from deepsearch.tools.base import Relevance
 from deepsearch.tools.chunking import (
     CHUNK_CHARS,
+    chunk_headings,
     chunk_text,
     headed_chunks,
     heading_lines,
@@ -96,10 +97,11 @@ async def select_passages(
     chunks = await asyncio.to_thread(chunk_text, body) if large else chunk_text(body)
     if not chunks:
         return [], 0
-    docs = headed_chunks(body, chunks)
+    heads = chunk_headings(body, chunks)
+    docs = headed_chunks(body, chunks, heads)
     sections = section_ids(body, chunks)
     sentences = sentence_ids(body, chunks)
-    labels = heading_lines(body, chunks)
+    labels = heading_lines(body, chunks, heads)
     remote: list[float] | None = None
     tokens = 0
     if relevance.name != "local":
