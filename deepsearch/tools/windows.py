@@ -45,11 +45,11 @@ def label_delta(labels: list[str] | None, group: list[int], chosen: set[int]) ->
     if labels is None:
         return 0
     delta = 0
-    added: set[int] = set()
+    added: set[int] = set()  # in ascending order, so only a chunk before j can be here
     for j in sorted(group):
         if j - 1 not in chosen and j - 1 not in added and labels[j]:
             delta += len(labels[j]) + len(HEADING_GAP)
-        if (j + 1 in chosen or j + 1 in added) and labels[j + 1]:
+        if j + 1 in chosen and labels[j + 1]:
             delta -= len(labels[j + 1]) + len(HEADING_GAP)
         added.add(j)
     return delta
