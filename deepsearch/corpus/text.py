@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from deepsearch.tools.chunking import is_heading
+
 PASSAGE_CHARS = 1000
 MAX_PASSAGE_CHARS = 1500
 MAX_HEADING_CHARS = 200
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_HEADING = re.compile(r"#{1,6}[ \t]+\S")
 _URL_UNSAFE = re.compile(r"[\x00-\x20%?#\"<>\\^`{|}\[\]\x7f]")
 
 
@@ -41,7 +42,7 @@ def split_passages(text: str, size: int = PASSAGE_CHARS) -> list[str]:
     pieces: list[tuple[str, bool]] = []  # (text, is a heading)
     for paragraph in re.split(r"\n\s*\n", text):
         head, _, rest = paragraph.strip().partition("\n")
-        if _HEADING.match(head):
+        if is_heading(head):
             pieces.append((" ".join(head.split())[:MAX_HEADING_CHARS], True))
             paragraph = rest
         paragraph = " ".join(paragraph.split())

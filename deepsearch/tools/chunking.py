@@ -18,6 +18,11 @@ _HEADING_RE = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
 _BOUNDARY_RE = re.compile(r"[.!?。！？]+[\"'”’)\]]*(?=\s)|\n")
 
 
+def is_heading(line: str) -> bool:
+    """Tell whether ``line`` is a markdown heading ("## Early life"), as chunking sees one."""
+    return _HEADING_RE.match(line) is not None
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Return the (start, end) spans of the sentences and lines of ``text``.
 
