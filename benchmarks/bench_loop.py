@@ -202,16 +202,8 @@ def report(best: Round, width: int) -> None:
         print(f"  {name:10s} {spent * 1000 / best.runs:6.2f} ms a run")
 
 
-async def main(runs: int, team: bool = True, rounds: int = 5) -> None:
-    """Measure ``rounds`` rounds of ``runs // rounds`` runs each on one compiled graph.
-
-    One graph serves every run, as in the server: compiling the graph and the first
-    call's one-off work (imports, model serialisation) are not per-step costs. Each
-    round is framed by LangGraph's trivial baseline, measured before and after it (the
-    slower of the two counts); the detailed figures are those of the round whose
-    baseline was fastest (the quietest host), chosen by the baseline and not by
-    DeepSearch's own figure. Shared hosts drift by 2x in minutes.
-    """
+def bench_graph(team: bool = True) -> tuple[Any, _TimedModel, Brain]:
+    """The graph the benchmark runs: a timed scripted model, in-memory search and pages."""
     pages = {f"https://example.org{p}": v for p, v in DEFAULT_PAGES.items()}
     settings = Settings(DEEPSEARCH_EMBEDDINGS="local", _env_file=None)  # type: ignore[call-arg]
     brain = Brain()
@@ -223,6 +215,20 @@ async def main(runs: int, team: bool = True, rounds: int = 5) -> None:
         settings=settings,
         team=team,
     )
+    return graph, model, brain
+
+
+async def main(runs: int, team: bool = True, rounds: int = 5) -> None:
+    """Measure ``rounds`` rounds of ``runs // rounds`` runs each on one compiled graph.
+
+    One graph serves every run, as in the server: compiling the graph and the first
+    call's one-off work (imports, model serialisation) are not per-step costs. Each
+    round is framed by LangGraph's trivial baseline, measured before and after it (the
+    slower of the two counts); the detailed figures are those of the round whose
+    baseline was fastest (the quietest host), chosen by the baseline and not by
+    DeepSearch's own figure. Shared hosts drift by 2x in minutes.
+    """
+    graph, model, brain = bench_graph(team)
     width = sum(1 for k in graph.channels if not k.startswith(("__", "branch:")))
     await measure_round(graph, model, brain, 1)  # warm-up: first-call work
     per_round = max(1, runs // rounds)

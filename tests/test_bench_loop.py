@@ -6,25 +6,11 @@ benchmark prints covers the whole run and names the nodes a run goes through.
 
 from __future__ import annotations
 
-from benchmarks.bench_loop import STEP_NODES, _TimedModel, measure_round
-from deepsearch import build_graph
-from deepsearch.settings import Settings
-from tests.support.brain import Brain
-from tests.support.memory import MemoryReader, MemorySearch
-from tests.support.testweb import WebPage
+from benchmarks.bench_loop import STEP_NODES, bench_graph, measure_round
 
 
-async def test_a_round_attributes_every_node_and_excludes_the_brain(
-    web_pages: dict[str, WebPage],
-) -> None:
-    brain = Brain()
-    model = _TimedModel(brain=brain)
-    graph = build_graph(
-        model=model,
-        search=MemorySearch(web_pages),
-        reader=MemoryReader(web_pages),
-        settings=Settings(DEEPSEARCH_EMBEDDINGS="local", _env_file=None),  # type: ignore[call-arg]
-    )
+async def test_a_round_attributes_every_node_and_excludes_the_brain() -> None:
+    graph, model, brain = bench_graph()
     fig = await measure_round(graph, model, brain, 3)
 
     assert fig.runs == 3
