@@ -29,6 +29,14 @@ FILLER = [
 ]
 
 
+def towns(n: int) -> list[str]:
+    """``n`` sections of filler, one town each, none relevant to any test question."""
+    return [
+        f"## Town {i}\nTown {i} has a market, a mill and a small museum of farm tools."
+        for i in range(n)
+    ]
+
+
 def page_with(needle: str, at: int) -> str:
     paragraphs = list(FILLER)
     paragraphs.insert(at, needle)
@@ -197,10 +205,7 @@ async def test_scorer_failure_falls_back_to_lexical() -> None:
 
 
 async def test_names_in_the_best_passage_lead_to_the_next_hop() -> None:
-    filler = [
-        f"## Town {i}\nTown {i} has a market, a mill and a small museum of farm tools."
-        for i in range(60)
-    ]
+    filler = towns(60)
     hop1 = "## Zorbleck Prize\nThe Zorbleck Prize is awarded by the Quillmar Society every May."
     hop2 = "## Quillmar Society\nIts first president was Ada Fennimore, a chemist from Leeds."
     text = "\n\n".join([*filler[:20], hop1, *filler[20:45], hop2, *filler[45:]])
@@ -320,10 +325,7 @@ def test_feedback_names_skip_ordinary_words_that_open_a_sentence() -> None:
 
 
 async def test_a_question_ending_in_when_prefers_the_passage_with_a_date() -> None:
-    filler = [
-        f"## Town {i}\nTown {i} has a market, a mill and a small museum of farm tools."
-        for i in range(40)
-    ]
+    filler = towns(40)
     clubs = "## Rugby league\nRugby league is a sport of 300 clubs in northern towns."
     start = "## Rugby league\nRugby league is a sport whose first cup final was held in 1895."
     text = "\n\n".join([*filler[:20], clubs, start, *filler[20:]])
@@ -335,10 +337,7 @@ async def test_a_question_ending_in_when_prefers_the_passage_with_a_date() -> No
 
 
 async def test_a_relevant_chunk_elsewhere_comes_before_a_neighbour() -> None:
-    filler = [
-        f"## Town {i}\nTown {i} has a market, a mill and a small museum of farm tools."
-        for i in range(40)
-    ]
+    filler = towns(40)
     prize = (
         "## Zorbleck Prize\nThe Zorbleck Prize is given by the Quillmar Society every May.\n"
         "Its jury meets in a hall with a green roof and tall windows."
@@ -355,10 +354,7 @@ async def test_a_relevant_chunk_elsewhere_comes_before_a_neighbour() -> None:
 
 
 async def test_a_section_headed_by_the_bridge_beats_one_that_only_mentions_it() -> None:
-    filler = [
-        f"## Town {i}\nTown {i} has a market, a mill and a small museum of farm tools."
-        for i in range(40)
-    ]
+    filler = towns(40)
     hop1 = "## Zorbleck Prize\nThe Zorbleck Prize is awarded by the Quillmar Society every May."
     target = "## Quillmar Society\nIt was founded by the chemist Ada Fennimore."
     decoy = "## Harbour Library\nThe library was founded by members of the Quillmar Society."
