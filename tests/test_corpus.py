@@ -25,6 +25,7 @@ from deepsearch.corpus import (
 )
 from deepsearch.settings import ConfigurationError, Settings
 from deepsearch.tools.base import ProviderError
+from deepsearch.tools.chunking import chunk_text, section_ids
 from deepsearch.tools.read.local import LocalCorpusReader
 from deepsearch.tools.search import make_search_provider
 from deepsearch.tools.search.local import LocalSearch
@@ -103,6 +104,21 @@ def test_split_passages_keeps_headings_on_their_own_line_above_their_text() -> N
     assert all(len(p) <= 1500 for p in passages)
     assert "## " + "W" * 300 not in "".join(split_passages("## " + "W" * 300 + "\n" + "x " * 800))
     assert all(len(p) <= 1500 for p in split_passages("## " + "W" * 300 + "\n" + "x " * 800))
+
+
+async def test_a_read_corpus_document_keeps_its_sections(tmp_path: Path) -> None:
+    root = tmp_path / "notes"
+    root.mkdir()
+    (root / "ada.md").write_text(
+        "# Ada Lovelace\nA mathematician.\n\n## Early life\nBorn in London in 1815.\n"
+    )
+    db = tmp_path / "index.sqlite3"
+    index_corpus(root, db)
+    page = await LocalCorpusReader(db_path=db).read("corpus://ada.md")
+    assert "\n## Early life\nBorn in London in 1815." in page.text
+    chunks = chunk_text(page.text)
+    assert section_ids(page.text, chunks)[-1] == 1  # the chunker sees the second section
+    assert [page.text[s:e] for s, e in chunks][-1] == "## Early life\nBorn in London in 1815."
 
 
 def test_index_search_and_read(docs: Path, tmp_path: Path) -> None:
