@@ -371,3 +371,40 @@ async def test_a_section_headed_by_the_bridge_beats_one_that_only_mentions_it() 
     assert "Quillmar Society every May" in kept
     assert "Ada Fennimore" in kept
     assert "Harbour Library" not in kept
+
+
+async def test_a_section_titled_with_a_name_in_the_question_leads_to_the_next_hop() -> None:
+    # "brand" is an ordinary word on this page, so the play's own section scores
+    # below pages that merely share the question's words; its title still says
+    # it is what the question names, and its author is the bridge to the answer.
+    trades = [("Lamp Guild", "lamps"), ("Rope Makers", "rope"), ("Kettle Works", "kettles")]
+    trades += [("Soap Hall", "soap"), ("Tin Yard", "tin"), ("Glass House", "glass")]
+    decoys = [
+        f"## {name}\nTheir author sells a brand of {ware} in every country."
+        for name, ware in trades
+    ]
+    play = "## Brand (play)\nBrand is a verse play by Oskar Velde, first staged in 1867."
+    author = "## Oskar Velde\nOskar Velde grew up in Skien, a port town in Norway."
+    filler = towns(40)
+    parts = [*filler[:10], *decoys[:3], *filler[10:20], play, *filler[20:30], *decoys[3:]]
+    text = "\n\n".join([*parts, author, *filler[30:]])
+    passages, _ = await select_passages(
+        "What country was the author of Brand a citizen of?",
+        text,
+        LexicalRelevance(),
+        max_tokens=60,
+    )
+    kept = " ".join(p.text for p in passages)
+    assert "play by Oskar Velde" in kept
+    assert "a port town in Norway" in kept
+
+
+def test_heading_name_drops_the_disambiguating_qualifier() -> None:
+    from deepsearch.tools.names import heading_name
+
+    assert heading_name("Brand (play)") == "Brand"
+    assert heading_name("Indianola, Iowa") == "Indianola"
+    assert heading_name("Atomic bombings of Hiroshima and Nagasaki") == (
+        "Atomic bombings of Hiroshima and Nagasaki"
+    )
+    assert heading_name("Guns N' Roses") == "Guns N' Roses"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from deepsearch.tools.embeddings.local import tokenize
 
+_QUALIFIER_RE = re.compile(r"\s+\(|,\s")
 _NAME_RE = re.compile(r"\b[A-Z0-9][\w'’-]*(?:\s+(?:of|the|de|von|van|and|&)?\s*[A-Z0-9][\w'’-]*)*")
 
 
@@ -74,3 +75,19 @@ def in_lower_case(word: str, page: str) -> bool:
             return True
         at = page.find(lower, at + 1)
     return False
+
+
+def heading_name(heading: str) -> str:
+    """Return the name a heading gives, without its disambiguating qualifier.
+
+    Encyclopedias title a page by its subject's name plus, when names clash, a
+    qualifier: ``"Brand (play)"`` is about Brand, ``"Indianola, Iowa"`` about
+    Indianola.
+
+    Args:
+        heading: A heading's text (without the ``#`` marks).
+
+    Returns:
+        The text before the first `` (`` or ``, `` (the whole heading when it has neither).
+    """
+    return _QUALIFIER_RE.split(heading, maxsplit=1)[0]

@@ -25,7 +25,7 @@ from deepsearch.tools.chunking import (
     split_sentences,
 )
 from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores, tokenize
-from deepsearch.tools.names import in_lower_case, name_terms
+from deepsearch.tools.names import heading_name, in_lower_case, name_terms
 from deepsearch.tools.windows import HEADING_GAP, Passage, label_delta, merge_windows
 
 __all__ = [
@@ -48,6 +48,7 @@ CHARS_PER_TOKEN = 4
 NEIGHBOURS_BEFORE = 1  # chunks kept before a chosen chunk
 NEIGHBOURS_AFTER = 1  # chunks kept after a chosen chunk
 PRF_ROUNDS = 2  # rounds of pseudo-relevance feedback
+TITLE_BONUS = 0.5  # a section titled with a name the question gives seeds the feedback
 LEAD_BONUS = 0.05  # a section's opening usually says what the section is about
 HEADING_BONUS = 0.2  # a section headed by a name the question or a bridge gives is about it
 NEIGHBOUR_WEIGHT = 0.3  # a chunk next to a relevant chunk is a bit relevant too
@@ -67,13 +68,15 @@ async def select_passages(
     """Keep the passages of ``text`` most relevant to ``question``, within ``max_tokens``.
 
     Short pages are returned whole. Longer pages are chunked (about a sentence
-    each) and chosen greedily: each pick favours question terms that earlier
-    picks did not cover yet, and names found in the best chunks expand the
-    question (multi-hop bridges); a section whose heading the question or
-    the text of those chunks names opens a bit higher. Budget left over when no chunk scores any
-    more goes to the neighbours of the chosen chunks; the windows come back
-    merged, in document order, each under its section's heading when it does
-    not open with it (the heading counts against the budget).
+    each) and scored; names found in the best chunks expand the question
+    (multi-hop bridges). A section titled with a name the question gives
+    opens higher before that feedback, so the next hop starts from what the
+    page says about the question's own subject; a section whose heading the
+    best chunks name opens a bit higher too. Chunks are kept best first while
+    the budget lasts; what is left goes to the neighbours of the chosen
+    chunks. The windows come back merged, in document order, each under its
+    section's heading when it does not open with it (the heading counts
+    against the budget).
 
     Args:
         question: What the reader is looking for.
@@ -190,6 +193,11 @@ def plan(
     page = "\n".join(docs)  # tells ordinary words ("However") from names in feedback
     headings = opening_headings(docs, sections)
     headed = {sections[i] for i in headings}
+    named = set(name_terms([question], set(), lambda w: in_lower_case(w, page)))
+    for i, heading in headings.items():
+        words = set(tokenize(heading_name(heading)))
+        if words and words <= named:  # "Brand (play)" for "the author of Brand"
+            scores[i] += TITLE_BONUS
     anchors = set(terms)
     for _ in range(PRF_ROUNDS):
         top = _top_new(scores, PRF_TOP, expanded)  # iterative: each round, fresh chunks
