@@ -408,3 +408,6 @@ def test_heading_name_drops_the_disambiguating_qualifier() -> None:
         "Atomic bombings of Hiroshima and Nagasaki"
     )
     assert heading_name("Guns N' Roses") == "Guns N' Roses"
+    assert heading_name("Henrik Ibsen | Biography, Plays | Britannica") == "Henrik Ibsen"
+    assert heading_name("Spider-Man - Wikipedia") == "Spider-Man"
+    assert heading_name("Star Wars: A New Hope") == "Star Wars: A New Hope"

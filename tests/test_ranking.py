@@ -212,3 +212,22 @@ async def test_names_in_the_best_result_lift_the_next_hop() -> None:
         exclude=set(),
     )
     assert [c["url"] for c in ranked[:2]] == ["https://a.org/prize", "https://b.org/soc"]
+
+
+async def test_a_page_titled_with_the_questions_name_beats_one_about_a_related_subject() -> None:
+    # The title's qualifier and the site's name do not dilute the name it gives.
+    snippet = "He was born in Skien in 1828."
+    cands = pool(
+        cand("https://a.org/on", "Oskar Velde and the Skien theatre", snippet),
+        cand("https://b.org/of", "Oskar Velde (playwright) | Encyclopaedia of the North", snippet),
+    )
+    ranked, _ = await rank_candidates(
+        "Where was Oskar Velde born?",
+        cands,
+        LexicalRelevance(),
+        boost_hostnames=[],
+        bad_hostnames=[],
+        only_hostnames=[],
+        exclude=set(),
+    )
+    assert [c["url"] for c in ranked] == ["https://b.org/of", "https://a.org/on"]

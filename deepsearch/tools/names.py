@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from deepsearch.tools.embeddings.local import tokenize
 
-_QUALIFIER_RE = re.compile(r"\s+\(|,\s")
+_QUALIFIER_RE = re.compile(r"\s+\(|,\s|\s[-|–—·:]\s")
 _NAME_RE = re.compile(r"\b[A-Z0-9][\w'’-]*(?:\s+(?:of|the|de|von|van|and|&)?\s*[A-Z0-9][\w'’-]*)*")
 
 
@@ -82,12 +82,14 @@ def heading_name(heading: str) -> str:
 
     Encyclopedias title a page by its subject's name plus, when names clash, a
     qualifier: ``"Brand (play)"`` is about Brand, ``"Indianola, Iowa"`` about
-    Indianola.
+    Indianola. Web page titles add the site's name or a subtitle after a
+    spaced dash, bar or colon: ``"Henrik Ibsen - Wikipedia"``.
 
     Args:
-        heading: A heading's text (without the ``#`` marks).
+        heading: A heading's or page title's text (without the ``#`` marks).
 
     Returns:
-        The text before the first `` (`` or ``, `` (the whole heading when it has neither).
+        The text before the first `` (``, ``, `` or spaced separator
+        (`` - ``, `` | ``, `` – ``, `` — ``, `` · ``, `` : ``); the whole heading when it has none.
     """
     return _QUALIFIER_RE.split(heading, maxsplit=1)[0]

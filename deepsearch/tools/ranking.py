@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from deepsearch.state import Candidate
 from deepsearch.tools.base import Relevance
 from deepsearch.tools.embeddings.local import LexicalIndex, lexical_scores, tokenize
-from deepsearch.tools.names import name_terms
+from deepsearch.tools.names import heading_name, name_terms
 from deepsearch.tools.urls import hostname, normalize_url
 
 # Feature weights, tuned on the HotpotQA/MuSiQue train splits (benchmarks/bench_evidence.py).
@@ -125,7 +125,8 @@ def freshness(date: str | None, *, now: datetime | None = None) -> float:
 
 
 def _title_match(question_tokens: set[str], title: str) -> float:
-    toks = set(tokenize(title))
+    """Share of the name a title gives (qualifier and site name aside) found in the question."""
+    toks = set(tokenize(heading_name(title)))
     if not toks or not question_tokens:
         return 0.0
     return len(toks & question_tokens) / len(toks)
