@@ -26,7 +26,7 @@ def pool(*cands: Candidate) -> dict[str, Candidate]:
     return {c["url"]: c for c in cands}
 
 
-async def rank(cands: dict[str, Candidate], **kw: object) -> list[Candidate]:
+async def rank(cands: dict[str, Candidate], question: str = Q, **kw: object) -> list[Candidate]:
     args: dict[str, object] = {
         "boost_hostnames": [],
         "bad_hostnames": [],
@@ -34,7 +34,7 @@ async def rank(cands: dict[str, Candidate], **kw: object) -> list[Candidate]:
         "exclude": set(),
     }
     args.update(kw)
-    ranked, tokens = await rank_candidates(Q, cands, LexicalRelevance(), **args)  # type: ignore[arg-type]
+    ranked, tokens = await rank_candidates(question, cands, LexicalRelevance(), **args)  # type: ignore[arg-type]
     assert tokens == 0
     return ranked
 
@@ -202,15 +202,7 @@ async def test_names_in_the_best_result_lift_the_next_hop() -> None:
             for i in range(6)
         ),
     )
-    ranked, _ = await rank_candidates(
-        question,
-        cands,
-        LexicalRelevance(),
-        boost_hostnames=[],
-        bad_hostnames=[],
-        only_hostnames=[],
-        exclude=set(),
-    )
+    ranked = await rank(cands, question)
     assert [c["url"] for c in ranked[:2]] == ["https://a.org/prize", "https://b.org/soc"]
 
 
@@ -221,13 +213,5 @@ async def test_a_page_titled_with_the_questions_name_beats_one_about_a_related_s
         cand("https://a.org/on", "Oskar Velde and the Skien theatre", snippet),
         cand("https://b.org/of", "Oskar Velde (playwright) | Encyclopaedia of the North", snippet),
     )
-    ranked, _ = await rank_candidates(
-        "Where was Oskar Velde born?",
-        cands,
-        LexicalRelevance(),
-        boost_hostnames=[],
-        bad_hostnames=[],
-        only_hostnames=[],
-        exclude=set(),
-    )
+    ranked = await rank(cands, "Where was Oskar Velde born?")
     assert [c["url"] for c in ranked] == ["https://b.org/of", "https://a.org/on"]
