@@ -37,6 +37,12 @@ def towns(n: int) -> list[str]:
     ]
 
 
+async def kept_text(question: str, text: str, max_tokens: int) -> str:
+    """The passages the model-free scorer keeps of ``text`` for ``question``, joined."""
+    passages, _ = await select_passages(question, text, LexicalRelevance(), max_tokens=max_tokens)
+    return " ".join(p.text for p in passages)
+
+
 def page_with(needle: str, at: int) -> str:
     paragraphs = list(FILLER)
     paragraphs.insert(at, needle)
@@ -209,13 +215,9 @@ async def test_names_in_the_best_passage_lead_to_the_next_hop() -> None:
     hop1 = "## Zorbleck Prize\nThe Zorbleck Prize is awarded by the Quillmar Society every May."
     hop2 = "## Quillmar Society\nIts first president was Ada Fennimore, a chemist from Leeds."
     text = "\n\n".join([*filler[:20], hop1, *filler[20:45], hop2, *filler[45:]])
-    passages, _ = await select_passages(
-        "Who was the first president of the body that awards the Zorbleck Prize?",
-        text,
-        LexicalRelevance(),
-        max_tokens=120,
+    kept = await kept_text(
+        "Who was the first president of the body that awards the Zorbleck Prize?", text, 120
     )
-    kept = " ".join(p.text for p in passages)
     assert "Quillmar Society every May" in kept
     assert "Ada Fennimore" in kept
 
@@ -277,10 +279,7 @@ async def test_neighbours_stay_within_their_section() -> None:
     filler = [f"## Town {i}\nTown {i} has a market, a mill and a small museum." for i in range(40)]
     target = "## Zorbleck Prize\nThe Zorbleck Prize is awarded every May."
     text = "\n\n".join([*filler[:20], target, *filler[20:]])
-    passages, _ = await select_passages(
-        "Who awards the Zorbleck Prize?", text, LexicalRelevance(), max_tokens=40
-    )
-    kept = " ".join(p.text for p in passages)
+    kept = await kept_text("Who awards the Zorbleck Prize?", text, 40)
     assert "Zorbleck Prize is awarded" in kept
     assert "Town 19 " not in kept and "Town 20 " not in kept
 
@@ -301,13 +300,9 @@ async def test_each_round_of_feedback_follows_a_new_bridge() -> None:
     text = "\n\n".join(
         [*filler[:15], hop3, *filler[15:30], hop1, *filler[30:45], hop2, *filler[45:]]
     )
-    passages, _ = await select_passages(
-        "Where was the first president of the body that awards the Zorbleck Prize born?",
-        text,
-        LexicalRelevance(),
-        max_tokens=150,
+    kept = await kept_text(
+        "Where was the first president of the body that awards the Zorbleck Prize born?", text, 150
     )
-    kept = " ".join(p.text for p in passages)
     assert "Quillmar Society every May" in kept
     assert "Ada Fennimore, a chemist" in kept
     assert "born in Whitby" in kept
@@ -329,10 +324,7 @@ async def test_a_question_ending_in_when_prefers_the_passage_with_a_date() -> No
     clubs = "## Rugby league\nRugby league is a sport of 300 clubs in northern towns."
     start = "## Rugby league\nRugby league is a sport whose first cup final was held in 1895."
     text = "\n\n".join([*filler[:20], clubs, start, *filler[20:]])
-    passages, _ = await select_passages(
-        "Rugby league is a sport that was started when?", text, LexicalRelevance(), max_tokens=25
-    )
-    kept = " ".join(p.text for p in passages)
+    kept = await kept_text("Rugby league is a sport that was started when?", text, 25)
     assert "1895" in kept
 
 
@@ -344,10 +336,7 @@ async def test_a_relevant_chunk_elsewhere_comes_before_a_neighbour() -> None:
     )
     winner = "## Ada Fennimore\nAda Fennimore, a chemist, won the Zorbleck Prize in 1901."
     text = "\n\n".join([*filler[:10], prize, *filler[10:30], winner, *filler[30:]])
-    passages, _ = await select_passages(
-        "Who won the Zorbleck Prize in 1901?", text, LexicalRelevance(), max_tokens=40
-    )
-    kept = " ".join(p.text for p in passages)
+    kept = await kept_text("Who won the Zorbleck Prize in 1901?", text, 40)
     assert "Quillmar Society every May" in kept
     assert "Ada Fennimore, a chemist" in kept
     assert "green roof" not in kept  # the best chunk's neighbour waits for leftover budget
@@ -361,13 +350,7 @@ async def test_a_section_headed_by_the_bridge_beats_one_that_only_mentions_it() 
     text = "\n\n".join(
         [*filler[:10], hop1, *filler[10:20], decoy, *filler[20:30], target, *filler[30:]]
     )
-    passages, _ = await select_passages(
-        "Who founded the body that awards the Zorbleck Prize?",
-        text,
-        LexicalRelevance(),
-        max_tokens=46,
-    )
-    kept = " ".join(p.text for p in passages)
+    kept = await kept_text("Who founded the body that awards the Zorbleck Prize?", text, 46)
     assert "Quillmar Society every May" in kept
     assert "Ada Fennimore" in kept
     assert "Harbour Library" not in kept
@@ -388,13 +371,7 @@ async def test_a_section_titled_with_a_name_in_the_question_leads_to_the_next_ho
     filler = towns(40)
     parts = [*filler[:10], *decoys[:3], *filler[10:20], play, *filler[20:30], *decoys[3:]]
     text = "\n\n".join([*parts, author, *filler[30:]])
-    passages, _ = await select_passages(
-        "What country was the author of Brand a citizen of?",
-        text,
-        LexicalRelevance(),
-        max_tokens=60,
-    )
-    kept = " ".join(p.text for p in passages)
+    kept = await kept_text("What country was the author of Brand a citizen of?", text, 60)
     assert "play by Oskar Velde" in kept
     assert "a port town in Norway" in kept
 
