@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+from collections.abc import Callable
+from functools import partial
 
 from deepsearch.tools.answer_types import answer_pattern
 from deepsearch.tools.base import Relevance
@@ -193,27 +195,23 @@ def plan(
     page = "\n".join(docs)  # tells ordinary words ("However") from names in feedback
     headings = opening_headings(docs, sections)
     headed = {sections[i] for i in headings}
-    named = set(name_terms([question], set(), lambda w: in_lower_case(w, page)))
-    for i, heading in headings.items():
-        words = set(tokenize(heading_name(heading)))
-        if words and words <= named:  # "Brand (play)" for "the author of Brand"
-            scores[i] += TITLE_BONUS
+    common = partial(in_lower_case, page=page)
+    named = set(name_terms([question], set(), common))
+    # "Brand (play)" for "the author of Brand": the question's subject seeds the feedback.
+    _lift_sections(scores, headings, named, TITLE_BONUS, heading_name)
     anchors = set(terms)
     for _ in range(PRF_ROUNDS):
         top = _top_new(scores, PRF_TOP, expanded)  # iterative: each round, fresh chunks
         expanded.update(top)
         bodies = [docs[i].split("\n", 1)[-1] if sections[i] in headed else docs[i] for i in top]
-        anchors.update(name_terms(bodies, set(), lambda w: in_lower_case(w, page)))
-        names = name_terms([docs[i] for i in top], asked, lambda w: in_lower_case(w, page))
+        anchors.update(name_terms(bodies, set(), common))
+        names = name_terms([docs[i] for i in top], asked, common)
         if not names:
             continue
         asked.update(names)
         extra = index.scores_for(names)
         scores = [s + PRF_WEIGHT * x for s, x in zip(scores, extra, strict=True)]
-    for i, heading in headings.items():
-        words = set(tokenize(heading))
-        if words and words <= anchors:
-            scores[i] += HEADING_BONUS
+    _lift_sections(scores, headings, anchors, HEADING_BONUS)
     pieces = _pieces(sentences if sentences is not None else list(range(n)), chunks)
     wanted = answer_pattern(question)
     values = [
@@ -255,6 +253,23 @@ def plan(
             chosen.add(j)
             used += cost
     return chosen, scores
+
+
+def _lift_sections(
+    scores: list[float],
+    headings: dict[int, str],
+    names: set[str],
+    bonus: float,
+    name_of: Callable[[str], str] | None = None,
+) -> None:
+    """Add ``bonus`` to the opening chunk of each section whose heading is made of ``names``.
+
+    ``name_of`` picks the part of the heading that must match (the whole heading when None).
+    """
+    for i, heading in headings.items():
+        words = set(tokenize(name_of(heading) if name_of else heading))
+        if words and words <= names:
+            scores[i] += bonus
 
 
 def _near(scores: list[float], sections: list[int], i: int, step: int) -> float:
