@@ -137,9 +137,14 @@ def thread_config(thread_id: str, **extra: Any) -> RunnableConfig:
 
 
 async def pending_nodes(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str) -> list[str]:
-    """Return the nodes a thread would run next (empty when it finished or never started)."""
+    """Return the nodes a thread has left unfinished (empty when it finished or never started).
+
+    Those are the nodes it would run next, or, for a run killed after a step's results
+    were saved but before the checkpoint that folds them in, the nodes whose saved
+    results a resume applies without running them again.
+    """
     snapshot = await graph.aget_state(thread_config(thread_id))
-    return list(snapshot.next)
+    return list(snapshot.next) or [task.name for task in snapshot.tasks]
 
 
 async def aresume(

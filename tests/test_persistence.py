@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,39 @@ async def test_run_that_crashed_on_a_model_error_resumes_at_the_failed_step(
     assert brain.roles().count("planner") == planner_calls, "the loop did not restart"
     assert memory_search.queries == queries
     assert result.steps == 3
+
+
+async def test_run_killed_before_its_step_was_folded_in_resumes_without_redoing_the_step(
+    tmp_path: Path, make_graph: GraphOnCheckpointer, brain: Brain
+) -> None:
+    # LangGraph saves a step's results, then the checkpoint that folds them in. A run
+    # killed between the two leaves a thread whose last checkpoint has nothing "next"
+    # but saved results: it is unfinished, and a resume goes on from those results.
+    db = tmp_path / "killed.sqlite3"
+    ctx = Context(reasoning_effort="low")
+    async with sqlite_checkpointer(db) as saver:
+        graph = make_graph(saver, team=False)
+        finished = await graph.ainvoke(
+            {"question": QUESTION}, config=thread_config("t-3"), context=ctx
+        )
+        history = [s async for s in graph.aget_state_history(thread_config("t-3"))]
+    before_answer = next(s for s in history if s.next == ("answer",))
+    cut = before_answer.config["configurable"]["checkpoint_id"]
+    with sqlite3.connect(db) as conn:  # what the disk holds when the kill came then
+        conn.execute(
+            "DELETE FROM checkpoints WHERE thread_id = 't-3' AND checkpoint_id > ?", (cut,)
+        )
+        conn.execute("DELETE FROM writes WHERE thread_id = 't-3' AND checkpoint_id > ?", (cut,))
+    answerer_calls = brain.roles().count("answerer")
+
+    async with sqlite_checkpointer(db) as saver:
+        graph = make_graph(saver, team=False)
+        assert await pending_nodes(graph, "t-3") == ["answer"]
+        result = await aresume("t-3", graph=graph, context=ctx)
+        assert await pending_nodes(graph, "t-3") == []
+
+    assert brain.roles().count("answerer") == answerer_calls, "the saved answer was redone"
+    assert result.answer == finished["answer"]["text"]
 
 
 async def test_a_finished_or_unknown_thread_cannot_be_resumed(
