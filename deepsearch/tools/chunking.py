@@ -159,24 +159,18 @@ def headed_chunks(
     ]
 
 
-def heading_lines(
-    text: str, chunks: list[tuple[int, int]], heads: Heads | None = None
-) -> list[str]:
+def heading_lines(heads: Heads) -> list[str]:
     """Return, for each chunk, the markdown heading line of its section ("" if none).
 
     A chunk that opens with its own heading gets "": a passage starting there
     already shows it.
 
     Args:
-        text: The page text.
-        chunks: Chunk spans.
-        heads: :func:`chunk_headings` of the same text and chunks, if already known.
+        heads: :func:`chunk_headings` of the page's text and chunks.
 
     Returns:
         One heading line (``"## Early life"``) or ``""`` per chunk.
     """
-    if heads is None:
-        heads = chunk_headings(text, chunks)
     return [head[0][:MAX_HEADING_CHARS] if head else "" for head in heads]
 
 

@@ -106,7 +106,7 @@ async def select_passages(
     docs = headed_chunks(body, chunks, heads)
     sections = section_ids(body, chunks)
     sentences = sentence_ids(body, chunks)
-    labels = heading_lines(body, chunks, heads)
+    labels = heading_lines(heads)
     remote: list[float] | None = None
     tokens = 0
     if relevance.name != "local":
@@ -233,7 +233,7 @@ def plan(
         if i in chosen:
             continue
         group = [j for j in pieces[i] if j not in chosen]
-        cost = sum(_cost(chunks, j) for j in group) + label_delta(labels, group, chosen)
+        cost = _cost(chunks, labels, group, chosen)
         if used + cost <= budget:
             picks.extend(group)
             chosen.update(group)
@@ -241,13 +241,13 @@ def plan(
     for i in picks:  # budget left: the neighbours of the best chunks first
         for j in range(i - NEIGHBOURS_BEFORE, i + NEIGHBOURS_AFTER + 1):
             if 0 <= j < n and j not in chosen and sections[j] == sections[i]:
-                cost = _cost(chunks, j) + label_delta(labels, [j], chosen)
+                cost = _cost(chunks, labels, [j], chosen)
                 if used + cost <= budget:
                     chosen.add(j)
                     used += cost
     if not chosen:  # nothing matched at all: the page's opening
         for j in range(n):
-            cost = _cost(chunks, j) + label_delta(labels, [j], chosen)
+            cost = _cost(chunks, labels, [j], chosen)
             if used + cost > budget:
                 break
             chosen.add(j)
@@ -287,6 +287,13 @@ def _top_new(scores: list[float], k: int, seen: set[int]) -> list[int]:
     return [i for i in best if scores[i] > 0]
 
 
-def _cost(chunks: list[tuple[int, int]], j: int) -> int:
-    """Characters chunk ``j`` adds, counting the gap before it (an upper bound)."""
-    return chunks[j][1] - (chunks[j - 1][1] if j > 0 else chunks[j][0])
+def _cost(
+    chunks: list[tuple[int, int]], labels: list[str] | None, group: list[int], chosen: set[int]
+) -> int:
+    """Characters keeping ``group`` adds (an upper bound).
+
+    Each chunk counts with the gap before it; the section headings shown above
+    passages change by :func:`label_delta`.
+    """
+    spans = sum(chunks[j][1] - (chunks[j - 1][1] if j > 0 else chunks[j][0]) for j in group)
+    return spans + label_delta(labels, group, chosen)
