@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     )
     llm_max_tokens: int = Field(default=4096, alias="DEEPSEARCH_LLM_MAX_TOKENS")
     llm_timeout: float = Field(default=120.0, alias="DEEPSEARCH_LLM_TIMEOUT")
+    # The model's context window in tokens; unset: asked of the server, else a known value.
+    llm_context: int | None = Field(default=None, alias="DEEPSEARCH_LLM_CONTEXT", gt=0)
 
     # One provider, or a fallback chain tried in order: "serper,brave,duckduckgo".
     search_provider: str | None = Field(default=None, alias="DEEPSEARCH_SEARCH_PROVIDER")
