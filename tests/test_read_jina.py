@@ -115,13 +115,13 @@ async def test_guard_refuses_bad_urls_before_any_request() -> None:
 
 
 def test_links_in_every_shape() -> None:
-    assert parse_links({"a": "https://x.org/1", "b": "ftp://x.org"}) == ["https://x.org/1"]
-    assert parse_links([["a", "https://x.org/1"], ["b", "https://x.org/1#f"]]) == [
-        "https://x.org/1"
-    ]
-    assert parse_links([{"url": "http://y.org"}, "https://z.org", None, 5]) == [
-        "http://y.org",
-        "https://z.org",
-    ]
-    assert parse_links(None) == []
+    assert parse_links({"a": "https://x.org/1", "b": "ftp://x.org"}) == {"https://x.org/1": "a"}
+    assert parse_links([["a", "https://x.org/1"], ["b", "https://x.org/1#f"]]) == {
+        "https://x.org/1": "a"
+    }
+    assert parse_links([{"url": "http://y.org", "text": " Why\n"}, "https://z.org", None, 5]) == {
+        "http://y.org": "Why",
+        "https://z.org": "",
+    }
+    assert parse_links(None) == {}
     assert len(parse_links({str(i): f"https://x.org/{i}" for i in range(1000)})) == 200

@@ -61,6 +61,7 @@ class Page:
     links: list[str] = field(default_factory=list)
     content_type: str = "text/html"
     tokens: int = 0
+    link_text: dict[str, str] = field(default_factory=dict)  # anchor text of links, where known
 
 
 @dataclass

@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 from deepsearch.tools.base import Page, ProviderError
 
 MAX_LINKS = 200
+MAX_ANCHOR_CHARS = 200
 MAX_PDF_PAGES = 300
 MAX_TEXT_CHARS = 2_000_000
 MAX_HTML_CHARS = 5_000_000
@@ -57,7 +58,7 @@ def extract_html(html: str, url: str) -> Page:
             title, date = meta.title or "", meta.date or None
     except Exception:  # trafilatura can choke on odd markup: fall back to plain text
         text = ""
-    links: list[str] = []
+    links: dict[str, str] = {}
     try:
         tree = lxml_html.document_fromstring(html)
     except Exception:
@@ -73,7 +74,8 @@ def extract_html(html: str, url: str) -> Page:
         text=text[:MAX_TEXT_CHARS],
         title=title,
         date=date,
-        links=links,
+        links=list(links),
+        link_text={link: text for link, text in links.items() if text},
         content_type="text/html",
     )
 
@@ -87,11 +89,11 @@ def _plain_text(tree: Any) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _links(tree: Any, base: str) -> list[str]:
-    links: list[str] = []
-    seen: set[str] = set()
-    for href in tree.xpath("//a/@href"):
-        href = str(href).strip()
+def _links(tree: Any, base: str) -> dict[str, str]:
+    """Return the page's absolute http(s) links, in order, with their anchor text."""
+    links: dict[str, str] = {}
+    for anchor in tree.xpath("//a[@href]"):
+        href = str(anchor.get("href") or "").strip()
         if not href or href.startswith("#"):
             continue
         try:
@@ -99,11 +101,15 @@ def _links(tree: Any, base: str) -> list[str]:
             scheme = urlsplit(absolute).scheme
         except ValueError:
             continue
-        if scheme in ("http", "https") and absolute not in seen and len(absolute) < 2048:
-            seen.add(absolute)
-            links.append(absolute)
+        if scheme not in ("http", "https") or len(absolute) >= 2048:
+            continue
+        text = " ".join(anchor.text_content().split())[:MAX_ANCHOR_CHARS]
+        if absolute not in links:
+            links[absolute] = text
             if len(links) >= MAX_LINKS:
                 break
+        elif text and not links[absolute]:
+            links[absolute] = text
     return links
 
 

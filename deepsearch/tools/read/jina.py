@@ -17,6 +17,7 @@ from deepsearch.tools.http import request_with_retries
 from deepsearch.tools.urls import check_url_static
 
 MAX_LINKS = 200
+MAX_ANCHOR_CHARS = 200
 MAX_TEXT_CHARS = 2_000_000
 
 
@@ -113,40 +114,45 @@ def parse_reply(payload: Any, url: str) -> Page:
     final = _str(data.get("url"))
     date = _str(data.get("publishedTime"))
     title = _str(data.get("title"))
+    links = parse_links(data.get("links"))
     return Page(
         url=url,
         text=content[:MAX_TEXT_CHARS],
         title=title,
         date=date or None,
         final_url=final or url,
-        links=parse_links(data.get("links")),
+        links=list(links),
+        link_text={link: text for link, text in links.items() if text},
         content_type="text/markdown",
         tokens=tokens,
     )
 
 
-def parse_links(raw: Any) -> list[str]:
+def parse_links(raw: Any) -> dict[str, str]:
     """Read the links summary in any of its shapes; keep absolute http(s) URLs, bounded.
 
     Args:
-        raw: ``{text: url}``, ``[[text, url], ...]``, ``[{"url": ...}, ...]`` or ``[url, ...]``.
+        raw: ``{text: url}``, ``[[text, url], ...]``, ``[{"url": ..., "text": ...}, ...]``
+            or ``[url, ...]``.
 
     Returns:
-        Distinct URLs in order, at most :data:`MAX_LINKS`.
+        Distinct URLs in order, at most :data:`MAX_LINKS`, each with its anchor text
+        ("" when the summary gives none).
     """
-    values: list[Any] = []
+    pairs: list[tuple[Any, Any]] = []
     if isinstance(raw, dict):
-        values = list(raw.values())
+        pairs = [(text, url) for text, url in raw.items()]
     elif isinstance(raw, list):
         for item in raw:
             if isinstance(item, str):
-                values.append(item)
+                pairs.append(("", item))
             elif isinstance(item, list | tuple) and item:
-                values.append(item[-1])
+                pairs.append((item[0] if len(item) > 1 else "", item[-1]))
             elif isinstance(item, dict):
-                values.append(item.get("url") or item.get("href"))
-    links: list[str] = []
-    for value in values:
+                text = item.get("text") or item.get("title") or ""
+                pairs.append((text, item.get("url") or item.get("href")))
+    links: dict[str, str] = {}
+    for text, value in pairs:
         if not isinstance(value, str):
             continue
         link = value.strip().split("#", 1)[0]
@@ -155,7 +161,7 @@ def parse_links(raw: Any) -> list[str]:
         except ValueError:
             continue
         if scheme in ("http", "https") and link not in links and len(link) < 2048:
-            links.append(link)
+            links[link] = " ".join(text.split())[:MAX_ANCHOR_CHARS] if isinstance(text, str) else ""
             if len(links) >= MAX_LINKS:
                 break
     return links
