@@ -8,7 +8,7 @@ server and Studio can store and show it. Fields that parallel branches write
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -38,7 +38,13 @@ class Knowledge(TypedDict):
 
 
 class Candidate(TypedDict):
-    """A URL that could be read, with the evidence that it is worth reading."""
+    """A URL that could be read, with the evidence that it is worth reading.
+
+    ``weak`` marks a link found on a page (its title is the anchor text) rather than a
+    search result. ``engine`` sums the reciprocal ranks the search engine gave the URL
+    over the queries that found it; ``relevance`` is how well its own title and
+    snippet match the question, as of the last ranking.
+    """
 
     url: str
     title: str
@@ -47,6 +53,8 @@ class Candidate(TypedDict):
     hits: int
     score: float
     weak: bool
+    engine: NotRequired[float]
+    relevance: NotRequired[float]
 
 
 class PageRecord(TypedDict):
@@ -144,6 +152,7 @@ class ResearchState(WorkerInput, total=False):
     tokens_used: Annotated[int, operator.add]
     step: int
     stalled_steps: int
+    halt: str | None  # why research stopped early (e.g. no budget left for a step)
     failures: dict[str, int]  # failed evaluations per check type
     checks: list[str]  # checks chosen for the original question
     # What the planner decided.

@@ -93,13 +93,25 @@ async def test_filters_bad_only_and_excluded() -> None:
     assert await rank(cands, bad_hostnames=["org", "example"]) == []
 
 
-async def test_per_host_cap_and_limit() -> None:
+async def test_a_hosts_extra_results_are_pushed_down_never_hidden() -> None:
     cands = pool(*(cand(f"https://big.org/owl/{i}", f"Owl {i}", "owl") for i in range(10)))
     cands.update(pool(cand("https://small.org/x", "Owl", "owl")))
     ranked = await rank(cands, per_host=2)
     hosts = [hostname_of(c["url"]) for c in ranked]
-    assert hosts.count("big.org") == 2 and "small.org" in hosts
+    assert len(ranked) == 11, "every result stays readable"
+    assert hosts[:3].count("big.org") == 2 and "small.org" in hosts[:3]
+    assert all(c["score"] >= 0 for c in ranked)
     assert len(await rank(cands, per_host=10, limit=3)) == 3
+
+
+async def test_one_host_results_rank_on_their_own_merit() -> None:
+    cands = pool(
+        *(cand(f"https://wiki.org/p{i}", f"Page {i}", "nothing relevant") for i in range(9)),
+        cand("https://wiki.org/owl", "Great grey owl", "the great grey owl population declined"),
+    )
+    ranked = await rank(cands, per_host=2)
+    assert len(ranked) == 10
+    assert ranked[0]["url"] == "https://wiki.org/owl"
 
 
 async def test_boost_hits_freshness_and_weak_links() -> None:

@@ -39,12 +39,12 @@ def make_rank_urls(tools: Toolbox) -> NodeFn:
             bad_hostnames=ctx.bad_hostnames,
             only_hostnames=ctx.only_hostnames,
             exclude=exclude,
-            limit=50,
         )
         spend = Spend()
         spend.add_provider(tokens)
         kept = {c["url"] for c in ranked}
-        # Candidates the ranking left out (bad hosts, host quota) sink below every kept one.
+        # Candidates the ranking left out (bad hosts, hosts outside only_hostnames) are
+        # never read: a negative score keeps them out of the unread list.
         scores: dict[str, Any] = {
             url: {**c, "score": -1.0}
             for url, c in state.get("candidates", {}).items()

@@ -20,6 +20,15 @@ from deepsearch.tools.urls import normalize_url
 MAX_QUERIES = 5
 NEAR_DUPLICATE = 0.85
 RESULTS_PER_QUERY = 10
+# Reciprocal-rank prior: a result at 0-based position i of a query's results adds
+# 1 / (ENGINE_RANK_K + i + 1) to the URL's ``engine`` score, so the engine's own
+# full-text order survives our re-ranking on a title and a one-line snippet.
+ENGINE_RANK_K = 5
+
+
+def engine_prior(position: int) -> float:
+    """Return the reciprocal-rank weight of a result at 0-based ``position``."""
+    return 1.0 / (ENGINE_RANK_K + position + 1)
 
 
 def fresh_queries(proposed: list[str], done: list[str]) -> list[str]:
@@ -75,14 +84,20 @@ def make_search(tools: Toolbox) -> NodeFn:
                 emit(state, "error", f"Search failed for {q!r}: {resp}")
                 continue
             spend.add_provider(resp.tokens)
-            for hit in resp.results:
+            for position, hit in enumerate(resp.results):
                 try:
                     url = normalize_url(hit.url)
                 except ValueError:
                     continue
+                prior = engine_prior(position)
                 old = updated.get(url) or known.get(url)
                 if old is not None:
-                    updated[url] = {**old, "hits": old["hits"] + 1, "weak": False}
+                    found: Candidate = {**old, "hits": old["hits"] + 1, "weak": False}
+                    found["engine"] = old.get("engine", 0.0) + prior
+                    if old.get("weak"):  # a link seen again as a search result: its evidence
+                        found["title"] = hit.title[:300] or old["title"]
+                        found["snippet"] = hit.snippet[:600]
+                    updated[url] = found
                     continue
                 updated[url] = {
                     "url": url,
@@ -92,6 +107,7 @@ def make_search(tools: Toolbox) -> NodeFn:
                     "hits": 1,
                     "score": 0.0,
                     "weak": False,
+                    "engine": prior,
                 }
         new_urls = [u for u in updated if u not in known]
         emit(state, "search-done", f"Found {len(new_urls)} new URLs.", new_urls=len(new_urls))

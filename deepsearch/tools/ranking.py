@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from deepsearch.state import Candidate
 from deepsearch.tools.base import Relevance
@@ -33,8 +33,17 @@ W_HITS = 0.1
 W_HOST = 0.05
 W_PATH = 0.03
 W_FRESH = 0.07
+# The engine's own order (reciprocal rank, see nodes/search.py): it ranked on the full
+# text, where we only see a title and a snippet that may be one sentence.
+W_ENGINE = 0.3
 BOOST = 0.5
-WEAK_FACTOR = 0.7  # links found in pages are weaker evidence than search hits
+# A link found on a page is scored on its own anchor text and URL only, and weighs less
+# than a search hit with the same text: it ranks above unread search results only when
+# its own text matches the question better.
+WEAK_FACTOR = 0.7
+# Past ``per_host`` results of one host, further ones are pushed down the ranking (their
+# score multiplied by this), never hidden; only when other hosts have results to read.
+HOST_OVERFLOW_FACTOR = 0.5
 MAX_REMOTE_DOCS = 64  # bound what a paid scorer sees per ranking
 MAX_DOC_CHARS = 2000
 
@@ -141,13 +150,15 @@ async def rank_candidates(
     bad_hostnames: Iterable[str] = (),
     only_hostnames: Iterable[str] = (),
     exclude: set[str] | None = None,
-    limit: int = 20,
+    limit: int | None = None,
     per_host: int = 2,
 ) -> tuple[list[Candidate], int]:
     """Rank unread candidates for ``question``, best first.
 
     Drops bad hosts, hosts outside ``only_hostnames`` (when given) and excluded
-    URLs (already read or failed); keeps at most ``per_host`` URLs per host.
+    URLs (already read or failed). Results of one host past ``per_host`` are pushed
+    down the ranking when other hosts have results too, never dropped: on a
+    single-site provider every result stays readable.
 
     Args:
         question: The question being researched.
@@ -157,12 +168,12 @@ async def rank_candidates(
         bad_hostnames: Hosts never to read.
         only_hostnames: When non-empty, the only hosts to read.
         exclude: URLs not to return (read or failed already).
-        limit: How many candidates to return at most.
-        per_host: How many candidates per host at most.
+        limit: How many candidates to return at most (all when None).
+        per_host: How many results of one host rank on their own merit.
 
     Returns:
-        Copies of the kept candidates with ``score`` set, best first, and the
-        provider tokens the relevance scoring spent.
+        Copies of the kept candidates with ``score`` and ``relevance`` set, best
+        first, and the provider tokens the relevance scoring spent.
     """
     boost, bad, only = list(boost_hostnames), list(bad_hostnames), list(only_hostnames)
     excluded = {_url_key(u) for u in exclude or ()}
@@ -175,15 +186,19 @@ async def rank_candidates(
         if host_matches(host, bad) or (only and not host_matches(host, only)):
             continue
         pool.append((url, cand, host))
-    if not pool or limit <= 0:
+    if not pool or (limit is not None and limit <= 0):
         return [], 0
 
-    host_freq = Counter(host for _, _, host in pool)
-    path_freq = Counter(_path_key(url) for url, _, _ in pool)
-    max_host, max_path = max(host_freq.values()), max(path_freq.values())
-    max_hits = max(max(int(c.get("hits") or 1), 1) for _, c, _ in pool)
+    hits_of = [max(int(c.get("hits") or 1), 1) for _, c, _ in pool]
+    searched = [i for i, (_, c, _) in enumerate(pool) if not c.get("weak")]
+    host_freq = Counter(pool[i][2] for i in searched)
+    path_freq = Counter(_path_key(pool[i][0]) for i in searched)
+    max_host = max(host_freq.values(), default=1)
+    max_path = max(path_freq.values(), default=1)
+    max_hits = max((hits_of[i] for i in searched), default=1)
+    max_engine = max((float(c.get("engine") or 0.0) for _, c, _ in pool), default=0.0)
     q_tokens = set(tokenize(question))
-    docs = [_doc(c) for _, c, _ in pool]
+    docs = [_doc(c, url) for url, c, _ in pool]
     rel, tokens = await _relevance(question, docs, relevance)
     title = [_title_match(q_tokens, c.get("title") or "") for _, c, _ in pool]
     base = [W_RELEVANCE * r + W_TITLE * t for r, t in zip(rel, title, strict=True)]
@@ -191,35 +206,49 @@ async def rank_candidates(
 
     scored: list[tuple[float, int, str, Candidate, str]] = []
     for i, (url, cand, host) in enumerate(pool):
-        hits = max(int(cand.get("hits") or 1), 1)
-        score = (
-            base[i]
-            + W_FEEDBACK * bridge[i]
-            + W_HITS * (math.log1p(hits) / math.log1p(max_hits))
-            + W_HOST * (host_freq[host] - 1) / max(max_host - 1, 1)
-            + W_PATH * (path_freq[_path_key(url)] - 1) / max(max_path - 1, 1)
-            + W_FRESH * freshness(cand.get("date"))
-        )
+        score = base[i] + W_FEEDBACK * bridge[i]
         if cand.get("weak"):
+            # A link: its own text is all the evidence there is.
             score *= WEAK_FACTOR
+        else:
+            score += (
+                W_HITS * (math.log1p(hits_of[i]) / math.log1p(max_hits))
+                + W_HOST * (host_freq[host] - 1) / max(max_host - 1, 1)
+                + W_PATH * (path_freq[_path_key(url)] - 1) / max(max_path - 1, 1)
+                + W_FRESH * freshness(cand.get("date"))
+            )
+            if max_engine > 0:
+                score += W_ENGINE * float(cand.get("engine") or 0.0) / max_engine
         if boost and host_matches(host, boost):
             score += BOOST
         scored.append((score, i, url, cand, host))
     scored.sort(key=lambda t: (-t[0], t[1]))
+    if len({host for _, _, host in pool}) > 1:
+        scored = _spread_hosts(scored, per_host)
 
     ranked: list[Candidate] = []
-    per: Counter[str] = Counter()
-    for score, _, url, cand, host in scored:
-        if per[host] >= per_host:
-            continue
-        per[host] += 1
+    for score, i, url, cand, _ in scored[:limit]:
         out = cand.copy()
         out["url"] = url
         out["score"] = round(score, 6)
+        out["relevance"] = round(rel[i], 6)
         ranked.append(out)
-        if len(ranked) >= limit:
-            break
     return ranked, tokens
+
+
+def _spread_hosts(
+    scored: list[tuple[float, int, str, Candidate, str]], per_host: int
+) -> list[tuple[float, int, str, Candidate, str]]:
+    """Push each host's results past the first ``per_host`` down the ranking (best first in)."""
+    seen: Counter[str] = Counter()
+    spread = []
+    for score, i, url, cand, host in scored:
+        seen[host] += 1
+        if seen[host] > per_host:
+            score *= HOST_OVERFLOW_FACTOR
+        spread.append((score, i, url, cand, host))
+    spread.sort(key=lambda t: (-t[0], t[1]))
+    return spread
 
 
 def _feedback(q_tokens: set[str], docs: list[str], base: list[float]) -> list[float]:
@@ -237,10 +266,22 @@ def _feedback(q_tokens: set[str], docs: list[str], base: list[float]) -> list[fl
     return LexicalIndex(docs).scores_for(names)
 
 
-def _doc(cand: Candidate) -> str:
+def _doc(cand: Candidate, url: str) -> str:
+    """The text a candidate is judged on: title and snippet; a link's anchor text and URL words."""
     title = cand.get("title") or ""
     snippet = cand.get("snippet") or ""
+    if cand.get("weak"):
+        snippet = f"{snippet} {url_words(url)}".strip()
     return f"{title}\n{snippet}".strip()[:MAX_DOC_CHARS]
+
+
+def url_words(url: str) -> str:
+    """Return the words of a URL's path (``/wiki/Henrik_Ibsen`` -> ``wiki Henrik Ibsen``)."""
+    try:
+        path = unquote(urlsplit(url).path)
+    except ValueError:
+        return ""
+    return " ".join(re.split(r"[/_\-.+~%]+", path)).strip()
 
 
 async def _relevance(
