@@ -26,6 +26,7 @@ from deepsearch.settings import Settings, get_settings
 from deepsearch.state import Knowledge, Reference, Usage, merge_unique
 from deepsearch.tools.base import Reader, Relevance, SearchProvider
 from deepsearch.tools.llm import LLM
+from deepsearch.tools.tokens import configured_context_window
 from deepsearch.tools.toolbox import Toolbox
 
 
@@ -74,7 +75,13 @@ def build_graph(
     if model is None or isinstance(model, LLM):
         llm = model
     else:
-        llm = LLM(model, method=(settings or get_settings()).structured_output)
+        chosen = settings or get_settings()
+        llm = LLM(
+            model,
+            method=chosen.structured_output,
+            max_tokens=chosen.llm_max_tokens,
+            context_window=configured_context_window(chosen),
+        )
     tools = Toolbox(
         settings=settings or get_settings(),
         llm_override=llm,

@@ -1,4 +1,11 @@
-"""Token accounting: what a step spent, and when the budget says stop."""
+"""Token accounting: what a step spent, what is left, and when the budget says stop.
+
+The budget is a cap on everything a run spends (every LLM call, provider costs).
+Research may spend up to the final reserve: 15% of the budget, and never less than
+what the smallest useful final answer costs. The final answer (beast mode) may spend
+all that is left. Every call is fitted to the room it has before it is made
+(``deepsearch.prompts.fit``), so the run ends within the budget.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,9 @@ from deepsearch.tools.llm import LLMResult
 
 # Beast mode starts when this share of the budget is spent; the rest is its reserve.
 FINAL_RESERVE_AT = 0.85
+# The smallest useful final answer: its instructions, the question, a floor of
+# evidence (~600 tokens) and a short reply. The reserve never goes below it.
+FINAL_ANSWER_MIN_TOKENS = 2_000
 # A run with no new knowledge or URLs for this many steps has stalled.
 STALL_LIMIT = 3
 
@@ -45,10 +55,27 @@ class Spend:
         }
 
 
-def reserve_reached(state: Mapping[str, Any]) -> bool:
-    """Tell whether the run has spent up to its final reserve."""
+def final_reserve(budget: int) -> int:
+    """Return the tokens kept back for the final answer out of ``budget``."""
+    return min(budget, max(int((1 - FINAL_RESERVE_AT) * budget), FINAL_ANSWER_MIN_TOKENS))
+
+
+def tokens_left(state: Mapping[str, Any], spent: int = 0, *, final: bool = False) -> int:
+    """Return the tokens the next call may spend.
+
+    Args:
+        state: The run's state (its budget and what it spent).
+        spent: What the current node spent already (not yet in the state).
+        final: True for the final answer, which may use the reserve too.
+    """
     budget = state.get("budget_tokens") or 0
-    return state.get("tokens_used", 0) >= FINAL_RESERVE_AT * budget
+    left = budget - state.get("tokens_used", 0) - spent
+    return left if final else left - final_reserve(budget)
+
+
+def reserve_reached(state: Mapping[str, Any]) -> bool:
+    """Tell whether research has spent up to the final reserve."""
+    return tokens_left(state) <= 0
 
 
 def usage_of(state: Mapping[str, Any]) -> dict[str, int]:

@@ -105,8 +105,8 @@ async def test_budget_exhaustion_ends_in_beast_mode(graph, brain) -> None:
     assert "beast" in brain.roles()
     assert result.mode == "beast"
     assert result.answer
-    # never more than one bounded step past the budget
-    assert result.usage["total_tokens"] < 1000 + 4000
+    # the budget is a cap: every call was fitted to what was left
+    assert result.usage["total_tokens"] <= 1.1 * 1000
 
 
 async def test_attempts_exhaustion_ends_in_beast_mode(graph, brain) -> None:

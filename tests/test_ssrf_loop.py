@@ -20,7 +20,7 @@ from deepsearch.settings import Settings
 from deepsearch.tools.base import Page, Reader
 from deepsearch.tools.read.direct import DirectReader
 from deepsearch.tools.urls import AddressPolicy, normalize_url
-from tests.support.brain import Brain
+from tests.support.brain import Brain, field_of
 from tests.support.hostile import (
     INTERNAL_URLS,
     NON_HTTP_URLS,
@@ -112,7 +112,10 @@ async def test_links_in_a_page_are_never_fetched(guarded_settings: Settings, bir
     for start in range(0, len(hostile_links), 5):
         evil = f"https://evil.example/links/{start}"
         links = hostile_links[start : start + 5]
-        page = Page(url=evil, text="A directory of admin consoles.", links=links)
+        # Anchor texts that name the question's subject: links worth reading, so the
+        # loop tries each of them and the guard has to refuse it.
+        anchors = dict.fromkeys(links, "quokka zeppelin marmalade orbits")
+        page = Page(url=evil, text="A directory of admin consoles.", links=links, link_text=anchors)
         reader = LinkingReader({evil: page}, DirectReader(guarded_settings))
         trace = await checked_run(QUESTION, [evil], guarded_settings, reader=reader)
         hostile_reads = [u for u in trace.read if u != evil]
@@ -188,7 +191,10 @@ async def test_search_results_redirecting_inside_are_refused_mid_fetch(
         )
 
         def follow_the_link(system: str, user: str) -> str:
-            if f"- {link} |" in user:  # the refresh page's link is a candidate now
+            # The refresh page's link names the bridge: a candidate worth reading now.
+            if f"- {link} |" in user:
+                if "read" not in field_of(user, "Allowed actions"):  # a read just happened
+                    return json.dumps({"think": "Think first.", "action": "reflect"})
                 return json.dumps({"think": "Follow it.", "action": "read", "urls": [link]})
             return Brain._planner(brain, system, user)
 

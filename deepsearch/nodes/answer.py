@@ -9,14 +9,46 @@ from langgraph.types import Command
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
+from deepsearch.nodes.common import (
+    NodeFn,
+    diary_line,
+    host_allowed,
+    run_options,
+    untrusted,
+    worth_reading,
+)
 from deepsearch.nodes.compose import write_answer
+from deepsearch.nodes.reading import read_urls
+from deepsearch.nodes.room import call_limit
 from deepsearch.nodes.routing import next_step
 from deepsearch.progress import emit
 from deepsearch.prompts import answerer
 from deepsearch.prompts.render import language_rule
 from deepsearch.state import Knowledge, ResearchState
 from deepsearch.tools.toolbox import Toolbox
+
+# How many unread results an answer may read first when their snippets carry it.
+SNIPPET_READS = 3
+
+
+def snippet_sources(state: ResearchState, ctx: Context) -> list[str]:
+    """Return the unread search results an answer would rest on, best first (at most 3).
+
+    The planner sees snippets of unread results and may decide to answer from one;
+    the answerer can only cite pages read. So the results whose own title and snippet
+    match the question better than any page read so far are read first, in the same
+    step, and their passages can be cited.
+    """
+    read = set(state.get("read_urls", []))
+    known = state.get("candidates", {})
+    best_read = max((known[u].get("relevance", 0.0) for u in read if u in known), default=0.0)
+    rested_on = [
+        c
+        for c in worth_reading(state)
+        if not c.get("weak") and c.get("relevance", 0.0) > best_read and host_allowed(c["url"], ctx)
+    ]
+    rested_on.sort(key=lambda c: -c.get("relevance", 0.0))
+    return [c["url"] for c in rested_on[:SNIPPET_READS]]
 
 
 def make_answer(tools: Toolbox) -> NodeFn:
@@ -38,21 +70,42 @@ def make_answer(tools: Toolbox) -> NodeFn:
             untrusted=untrusted(),
         )
         spend = Spend()
-        mode = "direct" if not state.get("pages") else "researched"
-        draft, _ok = await write_answer(
+        update: dict[str, Any] = {"last_action": "answer"}
+        evidence = state
+        urls = snippet_sources(state, ctx)
+        if urls:
+            reading = await read_urls(tools, state, ctx, urls, question)
+            spend.add_provider(reading.spend.total)
+            update.update({k: v for k, v in reading.update().items() if k in _READ_KEYS})
+            pages = {**state.get("pages", {}), **reading.pages}
+            evidence = {**state, "pages": pages}
+            emit(state, "read-done", f"Read {len(reading.pages)} of {len(urls)} URLs first.")
+        mode = "direct" if not evidence.get("pages") else "researched"
+        written = await write_answer(
             tools,
-            state,
+            evidence,
             role="answerer",
             system=system,
             question=question,
             mode=mode,
             spend=spend,
+            limit=call_limit(tools, state, spend.total),
         )
+        if written is None:  # not affordable before the reserve: the final answer uses it
+            emit(state, "answer", "No budget left for a checked answer: answering once, finally.")
+            update.update(spend.update(), halt="budget left only for the final answer")
+            return Command(goto="beast_mode", update=update)
+        draft, _ok = written
         emit(state, "answer", draft["text"][:500] or "(empty answer)", question=question)
-        update: dict[str, Any] = {"last_action": "answer", **spend.update()}
+        update.update(spend.update())
+        if urls:
+            update["diary"] = [diary_line(state, f"read {list(reading.pages)} to cite them")]
         if is_original:
             update["draft"] = draft
-            update["diary"] = [diary_line(state, "answered the original question")]
+            update["diary"] = [
+                *update.get("diary", []),
+                diary_line(state, "answered the original question"),
+            ]
             return Command(goto="evaluate", update=update)
         gaps = [q for q in state.get("gaps", []) if q != question]
         update["gaps"] = gaps
@@ -65,7 +118,10 @@ def make_answer(tools: Toolbox) -> NodeFn:
                 "date": None,
             }
             update["knowledge"] = [item]
-        update["diary"] = [diary_line(state, f"answered sub-question {question!r}")]
+        update["diary"] = [
+            *update.get("diary", []),
+            diary_line(state, f"answered sub-question {question!r}"),
+        ]
         update["stalled_steps"] = 0 if draft["text"] else state.get("stalled_steps", 0) + 1
         return Command(
             goto=next_step({**state, **update, "tokens_used": _used(state, spend)}, ctx),
@@ -73,6 +129,9 @@ def make_answer(tools: Toolbox) -> NodeFn:
         )
 
     return answer
+
+
+_READ_KEYS = ("pages", "read_urls", "failed_urls", "candidates")
 
 
 def _used(state: ResearchState, spend: Spend) -> int:

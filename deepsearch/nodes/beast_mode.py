@@ -10,6 +10,7 @@ from deepsearch.budget import Spend
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
 from deepsearch.nodes.compose import write_answer
+from deepsearch.nodes.room import call_limit
 from deepsearch.nodes.routing import stop_reason
 from deepsearch.progress import emit
 from deepsearch.prompts import answerer
@@ -19,6 +20,12 @@ from deepsearch.tools.llm import LLMUnavailable
 from deepsearch.tools.toolbox import Toolbox
 
 NO_ANSWER = "I could not find enough evidence to answer this question within the research budget."
+NO_BUDGET = (
+    "The token budget of this run is too small to research or write an answer: "
+    "raise budget_tokens (a short answer needs about 2,000 tokens)."
+)
+# Tokens held back from the final answer for the call that rewrites it as JSON.
+FORMAT_RESERVE_TOKENS = 1_500
 
 
 def best_previous(state: ResearchState) -> Answer | None:
@@ -27,20 +34,32 @@ def best_previous(state: ResearchState) -> Answer | None:
     return draft if draft and draft["text"] else None
 
 
+def _unaffordable(state: ResearchState) -> Answer:
+    """The well-formed answer of a run whose budget cannot pay for the model to write one."""
+    return {
+        "question": state["original_question"],
+        "text": NO_BUDGET,
+        "references": [],
+        "mode": "failed",
+    }
+
+
 def make_beast_mode(tools: Toolbox) -> NodeFn:
     """Build the ``beast_mode`` node."""
 
     async def beast_mode(state: ResearchState, runtime: Runtime[Context]) -> dict[str, Any]:
         """Write the best-effort final answer from all gathered evidence."""
         ctx = run_options(runtime)
-        reason = stop_reason(state, ctx) or "research ended"
+        reason = stop_reason(state, ctx) or state.get("halt") or "research ended"
         emit(state, "beast", f"Beast mode ({reason}): answering from everything gathered.")
         spend = Spend()
         system = answerer.BEAST_SYSTEM.format(
             language=language_rule(ctx.language_code), untrusted=untrusted()
         )
+        # A requested JSON format is written by one more call after this one: keep its room.
+        held = FORMAT_RESERVE_TOKENS if ctx.response_schema else 0
         try:
-            answer, ok = await write_answer(
+            written = await write_answer(
                 tools,
                 state,
                 role="beast",
@@ -48,7 +67,14 @@ def make_beast_mode(tools: Toolbox) -> NodeFn:
                 question=state["original_question"],
                 mode="beast",
                 spend=spend,
+                limit=call_limit(tools, state, held, final=True),
             )
+            if written is None:
+                emit(state, "warning", "The budget cannot pay for another written answer.")
+                previous = best_previous(state)
+                kept = {**previous, "mode": "beast"} if previous else _unaffordable(state)
+                written = (kept, True)
+            answer, ok = written
         except LLMUnavailable as exc:
             previous = best_previous(state)
             if previous is None:

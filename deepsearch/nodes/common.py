@@ -48,6 +48,16 @@ def ranked_unread(state: Mapping[str, Any]) -> list[Candidate]:
     return sorted(cands, key=lambda c: (-c.get("score", 0.0), -c.get("hits", 0)))
 
 
+def worth_reading(state: Mapping[str, Any]) -> list[Candidate]:
+    """Return the unread candidates still worth a read, best first.
+
+    Every search result is (the engine matched its full text, whatever its snippet
+    says); a link found on a page only when its own anchor text or URL matches the
+    question (navigation links do not).
+    """
+    return [c for c in ranked_unread(state) if not c.get("weak") or c.get("relevance", 0.0) > 0]
+
+
 def untrusted() -> str:
     """Return the note that declares source text as data."""
     return "\n" + UNTRUSTED_NOTE

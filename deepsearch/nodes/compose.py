@@ -6,7 +6,9 @@ from pydantic import BaseModel, Field
 
 from deepsearch.budget import Spend
 from deepsearch.citations import RawReference, renumber, resolve_references, strip_footnote_section
+from deepsearch.nodes.room import fit_call
 from deepsearch.prompts import answerer
+from deepsearch.prompts.fit import Section
 from deepsearch.prompts.render import (
     render_evaluations,
     render_knowledge,
@@ -16,6 +18,9 @@ from deepsearch.prompts.render import (
 from deepsearch.state import Answer, ResearchState
 from deepsearch.tools.toolbox import Toolbox
 from deepsearch.tracing import step_metadata
+
+# The evidence an answer's prompt keeps however tight the budget (~600 tokens).
+EVIDENCE_FLOOR_CHARS = 2_400
 
 
 class CitedQuote(BaseModel):
@@ -41,32 +46,64 @@ async def write_answer(
     question: str,
     mode: str,
     spend: Spend,
+    limit: int,
     max_annotations: int | None = None,
-) -> tuple[Answer, bool]:
+) -> tuple[Answer, bool] | None:
     """Ask the model for a cited answer and verify its references.
 
-    Returns the answer (markers renumbered, unverifiable references dropped) and
-    whether the model's reply was usable.
+    The prompt is fitted into ``limit`` tokens (prompt and reply): the passages least
+    relevant to the question are left out first, down to a floor of evidence.
+
+    Returns:
+        The answer (markers renumbered, unverifiable references dropped) and whether
+        the model's reply was usable; None when not even the floor fits in ``limit``.
     """
     pages = state.get("pages", {})
     original = state["original_question"]
-    user = answerer.USER.format(
-        question=question,
-        original_line="" if question == original else f"(Part of the bigger question: {original})",
-        evaluations=render_evaluations(state.get("evaluations", []))
-        if question == original
-        else "(none)",
-        knowledge=render_knowledge(state.get("knowledge", [])),
-        sources=render_sources(pages),
+    knowledge, evaluations = state.get("knowledge", []), state.get("evaluations", [])
+    sections = [
+        Section(
+            "sources",
+            lambda n: render_sources(pages, n, question=question),
+            40_000,
+            EVIDENCE_FLOOR_CHARS if pages else 0,
+        ),
+        Section("knowledge", lambda n: render_knowledge(knowledge, n), 12_000),
+        Section(
+            "evaluations",
+            lambda n: (
+                render_evaluations(evaluations, max_chars=n) if question == original else "(none)"
+            ),
+            4_000,
+        ),
+    ]
+    prompt = fit_call(
+        tools,
+        role,
+        system,
+        answerer.USER,
+        sections,
+        limit,
+        fixed={
+            "question": question,
+            "original_line": ""
+            if question == original
+            else f"(Part of the bigger question: {original})",
+        },
+        schema=WrittenAnswer,
     )
+    if prompt is None:
+        return None
     result = await tools.llm.structured(
         role,
         WrittenAnswer,
-        system,
-        user,
+        prompt.system,
+        prompt.user,
         fallback=lambda: WrittenAnswer(answer=""),
         metadata=step_metadata(state),
         images=list(state.get("images", [])) or None,
+        max_tokens=prompt.max_tokens,
+        limit=limit,
     )
     spend.add(result)
     written = result.value

@@ -21,9 +21,11 @@ from pydantic import BaseModel, Field
 from deepsearch.budget import Spend
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, today, untrusted
+from deepsearch.nodes.room import call_limit
 from deepsearch.nodes.routing import next_step
 from deepsearch.progress import emit
 from deepsearch.prompts import evaluator
+from deepsearch.prompts.fit import MIN_REPLY_TOKENS
 from deepsearch.prompts.render import render_quotes
 from deepsearch.state import Answer, Evaluation, ResearchState
 from deepsearch.tools.llm import LLMUnavailable
@@ -71,6 +73,19 @@ class Verdict:
     applicable: list[str] | None = None  # optional checks found to apply (None: not decided)
 
 
+class CannotAfford(Exception):
+    """The budget has no room for this judgement before the final reserve."""
+
+
+def _affordable(tools: Toolbox, role: str, system: str, user: str, schema: Any, room: int) -> int:
+    """Return the reply cap a judgement can have within ``room``; raise when none fits."""
+    cost = tools.llm.estimate(role, system, user, schema)
+    cap = min(tools.llm.completion_cap(role), room - cost)
+    if cap < min(tools.llm.completion_cap(role), MIN_REPLY_TOKENS):
+        raise CannotAfford(role)
+    return cap
+
+
 async def judge(
     tools: Toolbox,
     question: str,
@@ -78,8 +93,13 @@ async def judge(
     checks: list[str],
     spend: Spend,
     undecided: Sequence[str] = (),
+    room: int | None = None,
 ) -> Verdict:
-    """Run the checks, deciding first which ``undecided`` optional checks apply, then review."""
+    """Run the checks, deciding first which ``undecided`` optional checks apply, then review.
+
+    ``room`` bounds what the judgement may spend (tokens); :class:`CannotAfford` is
+    raised before a call that would not fit.
+    """
     basic = [c for c in checks if c != "strict"]
     optional = evaluator.OPTIONAL_LINE.format(checks=", ".join(undecided)) if undecided else ""
     body = evaluator.JUDGE_USER.format(
@@ -89,11 +109,13 @@ async def judge(
         answer=answer["text"],
         references=render_quotes(answer["references"]),
     )
+    # Quotes are page text: the judges see them delimited and declared untrusted.
+    system = evaluator.JUDGE_SYSTEM.format(today=today()) + untrusted()
+    cap = None if room is None else _affordable(tools, "evaluator", system, body, Judgement, room)
     result = await tools.llm.structured(
         "evaluator",
         Judgement,
-        # Quotes are page text: the judges see them delimited and declared untrusted.
-        evaluator.JUDGE_SYSTEM.format(today=today()) + untrusted(),
+        system,
         body,
         # An unusable verdict must not let an answer through: fail the first check.
         fallback=lambda: Judgement(
@@ -105,6 +127,8 @@ async def judge(
             analysis="The evaluation could not be completed.",
             improvement_plan="Gather more evidence and answer again.",
         ),
+        max_tokens=cap,
+        limit=room,
     )
     spend.add(result)
     verdicts = {v.type.strip().lower(): v for v in result.value.checks}
@@ -119,14 +143,24 @@ async def judge(
             return Verdict(check, analysis, result.value.improvement_plan, applicable)
     if "strict" not in checks:
         return Verdict(None, applicable=applicable)
+    review_system = evaluator.STRICT_SYSTEM + untrusted()
+    review_body = body.replace(f"Checks: {', '.join(basic)}\n{optional}", "")
+    left = None if room is None else room - result.total_tokens
+    cap = (
+        None
+        if left is None
+        else _affordable(tools, "reviewer", review_system, review_body, Review, left)
+    )
     review = await tools.llm.structured(
         "reviewer",
         Review,
-        evaluator.STRICT_SYSTEM + untrusted(),
-        body.replace(f"Checks: {', '.join(basic)}\n{optional}", ""),
+        review_system,
+        review_body,
         fallback=lambda: Review.model_validate(
             {"pass": False, "analysis": "The review could not be completed."}
         ),
+        max_tokens=cap,
+        limit=left,
     )
     spend.add(review)
     if review.value.passed:
@@ -146,6 +180,23 @@ def unchecked(
     line = diary_line(state, "the model was unreachable during evaluation; answer unchecked")
     update = {"answer": {**draft, "mode": "beast"}, "diary": [line], **spend.update()}
     return Command(goto="finalize", update=update)
+
+
+def unaffordable_check(
+    state: ResearchState, draft: Answer, spend: Spend
+) -> Command[Literal["finalize", "plan", "beast_mode"]]:
+    """No budget is left to judge the draft before the final reserve.
+
+    A draft whose citations were verified goes out as the best-effort answer; one
+    without references goes to beast mode, which may spend the reserve.
+    """
+    halt = "budget left only for the final answer"
+    if not draft["references"]:
+        return Command(goto="beast_mode", update={"halt": halt, **spend.update()})
+    emit(state, "warning", "No budget left to check the answer: giving it as best effort.")
+    line = diary_line(state, "no budget left to evaluate; the cited draft is the answer")
+    update = {"answer": {**draft, "mode": "beast"}, "diary": [line], "halt": halt}
+    return Command(goto="finalize", update={**update, **spend.update()})
 
 
 def make_evaluate(tools: Toolbox) -> NodeFn:
@@ -176,10 +227,13 @@ def make_evaluate(tools: Toolbox) -> NodeFn:
             direct = not draft["references"]
             todo = ["definitive"] if direct else (checks or ["definitive", "strict"])
             undecided = OPTIONAL_CHECKS if not checks and not direct else ()
+            room = call_limit(tools, state, spend.total)
             try:
-                verdict = await judge(tools, question, draft, todo, spend, undecided)
+                verdict = await judge(tools, question, draft, todo, spend, undecided, room)
             except LLMUnavailable as exc:
                 return unchecked(state, draft, spend, exc)
+            except CannotAfford:
+                return unaffordable_check(state, draft, spend)
             failed, analysis, plan = verdict.failed, verdict.analysis, verdict.plan
             if verdict.applicable is not None and undecided:
                 checks = ["definitive", *verdict.applicable, "strict"]

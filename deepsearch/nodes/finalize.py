@@ -13,11 +13,15 @@ from deepsearch.budget import Spend, usage_of
 from deepsearch.citations import renumber
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, run_options
+from deepsearch.nodes.room import call_limit
 from deepsearch.progress import emit
 from deepsearch.prompts import formatter
 from deepsearch.state import Answer, Reference, ResearchState
 from deepsearch.tools.llm import extract_json
 from deepsearch.tools.toolbox import Toolbox
+
+# A JSON rewrite needs at least this many reply tokens to be worth trying.
+MIN_FORMAT_TOKENS = 128
 
 
 def cap_references(answer: Answer, limit: int) -> Answer:
@@ -28,14 +32,21 @@ def cap_references(answer: Answer, limit: int) -> Answer:
 
 
 async def as_json(
-    tools: Toolbox, schema: dict[str, Any], question: str, text: str, spend: Spend
+    tools: Toolbox, schema: dict[str, Any], question: str, text: str, spend: Spend, room: int
 ) -> str:
-    """Rewrite ``text`` as JSON valid against ``schema`` (two tries, then best effort)."""
+    """Rewrite ``text`` as JSON valid against ``schema`` (two tries, then best effort).
+
+    A try that would not fit in ``room`` tokens is not made.
+    """
     system = formatter.SYSTEM.format(schema=json.dumps(schema))
     user = formatter.USER.format(question=question, answer=text)
     value: Any = {}
     for _ in range(2):
-        result = await tools.llm.text("formatter", system, user)
+        cap = min(tools.llm.completion_cap("formatter"), room - spend.total)
+        cap -= tools.llm.estimate("formatter", system, user)
+        if cap < MIN_FORMAT_TOKENS:
+            break
+        result = await tools.llm.text("formatter", system, user, max_tokens=cap)
         spend.add(result)
         try:
             value = extract_json(result.value)
@@ -69,6 +80,7 @@ def make_finalize(tools: Toolbox) -> NodeFn:
                 state.get("original_question", ""),
                 answer["text"],
                 spend,
+                call_limit(tools, state, final=True),
             )
             answer = {**answer, "text": text}
         update = spend.update()

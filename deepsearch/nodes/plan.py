@@ -8,11 +8,21 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
-from deepsearch.budget import Spend
+from deepsearch.budget import STALL_LIMIT, Spend
 from deepsearch.context import Context
-from deepsearch.nodes.common import NodeFn, diary_line, ranked_unread, run_options, today, untrusted
+from deepsearch.nodes.common import (
+    NodeFn,
+    diary_line,
+    run_options,
+    today,
+    untrusted,
+    worth_reading,
+)
+from deepsearch.nodes.room import call_limit, fit_call
+from deepsearch.nodes.search import fresh_queries
 from deepsearch.progress import emit
 from deepsearch.prompts import planner
+from deepsearch.prompts.fit import Section
 from deepsearch.prompts.render import (
     render_candidates,
     render_diary,
@@ -47,11 +57,13 @@ def current_question(state: ResearchState, step: int) -> str:
 def allowed_actions(state: ResearchState, ctx: Context, step: int) -> list[Action]:
     """Apply the loop's rules: what may be done at this step."""
     last = state.get("last_action")
-    unread = ranked_unread(state)
+    unread = worth_reading(state)
     must_read = [u for u in state.get("must_read", []) if u not in state.get("read_urls", [])]
     must_read = [u for u in must_read if u not in state.get("failed_urls", [])]
     if must_read:
         return ["read"]
+    if state.get("stalled_steps", 0) >= STALL_LIMIT and worth_reading(state):
+        return ["read"]  # stalling with good pages unread: read them rather than stop
     allowed: list[Action] = []
     if last != "search" and len(unread) < MAX_UNREAD_FOR_SEARCH:
         allowed.append("search")
@@ -89,7 +101,50 @@ def forced_decision(state: ResearchState, allowed: list[Action]) -> PlanDecision
     must_read = set(state.get("must_read", [])) - set(state.get("read_urls", []))
     if allowed == ["read"] and must_read - set(state.get("failed_urls", [])):
         return PlanDecision(think="Read the pages the user gave first.", action="read")
+    if allowed == ["read"] and state.get("stalled_steps", 0) >= STALL_LIMIT:
+        note = "No progress lately: read the best unread results."
+        return PlanDecision(think=note, action="read")
     return None
+
+
+def instead_of_repeats(
+    state: ResearchState, decision: PlanDecision, question: str
+) -> PlanDecision:
+    """Turn a search whose queries were all run before into a read of the best unread results.
+
+    A repeat-only search would find nothing new and waste the step; when nothing is
+    left worth reading, the search goes ahead (and counts as a stalled step).
+    """
+    if decision.action != "search":
+        return decision
+    proposed = [q for q in decision.queries if q.strip()] or [question]
+    if fresh_queries(proposed, list(state.get("queries", []))) or not worth_reading(state):
+        return decision
+    return PlanDecision(
+        think="The planned searches were all run before: read the best unread results instead.",
+        action="read",
+    )
+
+
+def planner_sections(state: ResearchState, question: str) -> list[Section]:
+    """The parts of the planner's prompt that shrink to fit, with their usual sizes."""
+    pages, knowledge = state.get("pages", {}), state.get("knowledge", [])
+    unread, diary = worth_reading(state), state.get("diary", [])
+    evaluations = state.get("evaluations", [])
+    return [
+        Section("sources", lambda n: render_sources(pages, n, question=question), 16_000),
+        Section("knowledge", lambda n: render_knowledge(knowledge, n), 8_000),
+        Section("candidates", lambda n: render_candidates(unread, max_chars=n), 6_000, 300),
+        Section("diary", lambda n: render_diary(diary, max_chars=n), 3_000, 200),
+        Section("evaluations", lambda n: render_evaluations(evaluations, max_chars=n), 4_000),
+    ]
+
+
+def out_of_budget(state: ResearchState, step: int) -> Command[Any]:
+    """Go to beast mode: not even a fitted planner call is affordable before the reserve."""
+    note = "No budget left for another research step: answering from what is known."
+    emit({**state, "step": step}, "plan", note, action="beast_mode")
+    return Command(goto="beast_mode", update={"halt": "budget left only for the final answer"})
 
 
 def make_plan(tools: Toolbox) -> NodeFn:
@@ -97,8 +152,8 @@ def make_plan(tools: Toolbox) -> NodeFn:
 
     async def plan(
         state: ResearchState, runtime: Runtime[Context]
-    ) -> Command[Literal["search", "read", "reflect", "answer"]]:
-        """Choose the next action for the question in work."""
+    ) -> Command[Literal["search", "read", "reflect", "answer", "beast_mode"]]:
+        """Choose the next action for the question in work (beast mode when none is affordable)."""
         ctx = run_options(runtime)
         step = state.get("step", 0) + 1
         question = current_question(state, step)
@@ -112,23 +167,32 @@ def make_plan(tools: Toolbox) -> NodeFn:
                 else ""
             )
             system = planner.SYSTEM.format(today=today(), language_hint=lang, untrusted=untrusted())
-            user = planner.USER.format(
-                original=state["original_question"],
-                question=question,
-                allowed=", ".join(allowed),
-                diary=render_diary(state.get("diary", [])),
-                evaluations=render_evaluations(state.get("evaluations", [])),
-                knowledge=render_knowledge(state.get("knowledge", []), 8_000),
-                candidates=render_candidates(ranked_unread(state)),
-                sources=render_sources(state.get("pages", {}), 16_000),
+            limit = call_limit(tools, state)
+            prompt = fit_call(
+                tools,
+                "planner",
+                system,
+                planner.USER,
+                planner_sections(state, question),
+                limit,
+                fixed={
+                    "original": state["original_question"],
+                    "question": question,
+                    "allowed": ", ".join(allowed),
+                },
+                schema=PlanDecision,
             )
+            if prompt is None:
+                return out_of_budget(state, step)
             result = await tools.llm.structured(
                 "planner",
                 PlanDecision,
-                system,
-                user,
+                prompt.system,
+                prompt.user,
                 fallback=lambda: fallback_decision(state, allowed, question),
                 metadata={**step_metadata(state), "step": step},
+                max_tokens=prompt.max_tokens,
+                limit=limit,
             )
             spend.add(result)
             decision = result.value
@@ -136,6 +200,7 @@ def make_plan(tools: Toolbox) -> NodeFn:
             decision = fallback_decision(state, allowed, question).model_copy(
                 update={"think": decision.think, "queries": decision.queries}
             )
+        decision = instead_of_repeats(state, decision, question)
         args: dict[str, Any] = {"question": question}
         if decision.action == "search":
             args["queries"] = [q for q in decision.queries if q.strip()][:5] or [question]

@@ -95,6 +95,7 @@ def prepare_update(state: ResearchState, ctx: Context) -> dict[str, Any]:
         or (time.time() + ctx.max_seconds if ctx.max_seconds else None),
         "step": 0,
         "stalled_steps": 0,
+        "halt": None,
         "failures": {},
         "checks": [],
         "gaps": [],

@@ -11,9 +11,11 @@ from pydantic import BaseModel, Field
 from deepsearch.budget import Spend
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
+from deepsearch.nodes.room import call_limit, fit_call
 from deepsearch.nodes.routing import step_after
 from deepsearch.progress import emit
 from deepsearch.prompts import reflector
+from deepsearch.prompts.fit import Section
 from deepsearch.prompts.render import render_evaluations, render_knowledge, render_sources
 from deepsearch.state import ResearchState
 from deepsearch.tools.embeddings.local import similarity
@@ -45,6 +47,19 @@ def new_questions(proposed: list[str], asked: list[str]) -> list[str]:
     return kept[:MAX_NEW_QUESTIONS]
 
 
+def reflector_sections(state: ResearchState) -> list[Section]:
+    """The parts of the reflector's prompt that shrink to fit, with their usual sizes."""
+    pages, knowledge = state.get("pages", {}), state.get("knowledge", [])
+    asked, evaluations = "; ".join(state.get("all_questions", [])), state.get("evaluations", [])
+    question = state["original_question"]
+    return [
+        Section("sources", lambda n: render_sources(pages, n, question=question), 12_000),
+        Section("knowledge", lambda n: render_knowledge(knowledge, n), 6_000),
+        Section("asked", lambda n: asked[-n:] if n else "", 2_000, 200),
+        Section("evaluations", lambda n: render_evaluations(evaluations, max_chars=n), 4_000),
+    ]
+
+
 def make_reflect(tools: Toolbox) -> NodeFn:
     """Build the ``reflect`` node."""
 
@@ -55,19 +70,29 @@ def make_reflect(tools: Toolbox) -> NodeFn:
         proposed = list(state.get("action_args", {}).get("questions", []))
         spend = Spend()
         if not proposed:
+            limit = call_limit(tools, state)
+            prompt = fit_call(
+                tools,
+                "reflector",
+                reflector.SYSTEM.format(untrusted=untrusted()),
+                reflector.USER,
+                reflector_sections(state),
+                limit,
+                fixed={"original": state["original_question"]},
+                schema=Gaps,
+            )
+            if prompt is None:  # no budget to reflect before the reserve: answer finally
+                halt = {"last_action": "reflect", "halt": "budget left only for the final answer"}
+                return Command(goto="beast_mode", update=halt)
             result = await tools.llm.structured(
                 "reflector",
                 Gaps,
-                reflector.SYSTEM.format(untrusted=untrusted()),
-                reflector.USER.format(
-                    original=state["original_question"],
-                    asked="; ".join(state.get("all_questions", [])),
-                    evaluations=render_evaluations(state.get("evaluations", [])),
-                    knowledge=render_knowledge(state.get("knowledge", []), 6_000),
-                    sources=render_sources(state.get("pages", {}), 12_000),
-                ),
+                prompt.system,
+                prompt.user,
                 fallback=Gaps,
                 metadata=step_metadata(state),
+                max_tokens=prompt.max_tokens,
+                limit=limit,
             )
             spend.add(result)
             proposed = result.value.questions

@@ -8,6 +8,16 @@ from typing import Any, Literal
 
 from deepsearch.budget import STALL_LIMIT, reserve_reached
 from deepsearch.context import Context
+from deepsearch.nodes.common import worth_reading
+
+
+def stalled(state: Mapping[str, Any]) -> bool:
+    """Tell whether the run has stalled: no progress for a while AND nothing worth reading.
+
+    Repeat-only searches and dead links alone never end a run that still has good
+    pages unread.
+    """
+    return state.get("stalled_steps", 0) >= STALL_LIMIT and not worth_reading(state)
 
 
 def stop_reason(state: Mapping[str, Any], ctx: Context) -> str | None:
@@ -18,8 +28,8 @@ def stop_reason(state: Mapping[str, Any], ctx: Context) -> str | None:
     failures = state.get("failures", {})
     if failures and max(failures.values()) >= attempts:
         return "answer attempts exhausted"
-    if state.get("stalled_steps", 0) >= STALL_LIMIT:
-        return "no progress for several steps"
+    if stalled(state):
+        return "no progress for several steps and nothing left worth reading"
     if state.get("step", 0) >= ctx.max_steps:
         return "step limit reached"
     deadline = state.get("deadline")

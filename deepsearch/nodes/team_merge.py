@@ -29,19 +29,15 @@ from deepsearch.context import Context
 from deepsearch.graph.team_state import TeamState, WorkerReport
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
 from deepsearch.nodes.compose import WrittenAnswer
+from deepsearch.nodes.room import call_limit, fit_call
 from deepsearch.progress import emit
 from deepsearch.prompts import team
+from deepsearch.prompts.fit import Section
 from deepsearch.prompts.render import defuse, language_rule, render_sources, source_ids
 from deepsearch.state import Answer, PageRecord, Reference
 from deepsearch.tools.llm import LLMUnavailable, extract_json
 from deepsearch.tools.toolbox import Toolbox
 
-# Below this many tokens left, the merge stitches the parts without calling the model.
-MIN_MERGE_TOKENS = 1_500
-CHARS_PER_TOKEN = 4
-# Share of the tokens left that the merge prompt may fill (the rest is for the reply).
-PROMPT_SHARE = 0.6
-MAX_PROMPT_CHARS = 60_000
 _FINDING_TAG = re.compile(r"</?\s*finding[^>]*>", re.IGNORECASE)
 
 
@@ -182,29 +178,37 @@ def make_team_merge(tools: Toolbox) -> NodeFn:
     async def merge_with_model(
         state: TeamState, ctx: Context, reports: list[WorkerReport], spend: Spend
     ) -> Answer | None:
-        left = state.get("budget_tokens", 0) - state.get("tokens_used", 0)
-        if left < MIN_MERGE_TOKENS:
-            emit(state, "merge", f"Only {left} tokens left: merging without the model.")
-            return None
         pages = union_pages(state.get("reports", []))
         ids = source_ids(pages)
         system = team.MERGER_SYSTEM.format(
             language=language_rule(ctx.language_code), untrusted=untrusted()
         )
-        room = min(MAX_PROMPT_CHARS, int(left * PROMPT_SHARE * CHARS_PER_TOKEN)) - len(system)
-        with_sources = [r for r in state.get("reports", []) if r["answer"] or r["pages"]]
-        findings = render_findings(
-            sorted(with_sources, key=lambda r: _worker_number(r["worker"])), ids, room // 2
+        with_sources = sorted(
+            [r for r in state.get("reports", []) if r["answer"] or r["pages"]],
+            key=lambda r: _worker_number(r["worker"]),
         )
+        question = state["original_question"]
         missing = missing_parts(state.get("reports", []))
-        user = team.MERGER_USER.format(
-            question=state["original_question"],
-            findings=findings,
-            missing="\n".join(missing) or "(nothing)",
-            sources=render_sources(pages, max(1_000, room - len(findings) - 1_000)),
+        prompt = fit_call(
+            tools,
+            "merger",
+            system,
+            team.MERGER_USER,
+            [
+                Section("findings", lambda n: render_findings(with_sources, ids, n), 30_000, 800),
+                Section("sources", lambda n: render_sources(pages, n, question=question), 30_000),
+            ],
+            call_limit(tools, state, final=True),
+            fixed={"question": question, "missing": "\n".join(missing) or "(nothing)"},
         )
+        if prompt is None:
+            left = state.get("budget_tokens", 0) - state.get("tokens_used", 0)
+            emit(state, "merge", f"Only {left} tokens left: merging without the model.")
+            return None
         try:
-            result = await tools.llm.text("merger", system, user)
+            result = await tools.llm.text(
+                "merger", prompt.system, prompt.user, max_tokens=prompt.max_tokens
+            )
         except LLMUnavailable as exc:
             emit(state, "error", f"Merge call failed ({exc}); stitching the parts.")
             return None

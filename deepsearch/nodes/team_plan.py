@@ -17,6 +17,7 @@ from deepsearch.budget import Spend
 from deepsearch.context import Context
 from deepsearch.graph.team_state import SubProblem, TeamState, WorkerTask
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, today, untrusted
+from deepsearch.nodes.room import call_limit
 from deepsearch.progress import emit
 from deepsearch.prompts import team
 from deepsearch.prompts.render import defuse, render_knowledge
@@ -109,13 +110,20 @@ def distinct_subproblems(
 
 
 async def ask_team_planner(
-    tools: Toolbox, system: str, user: str, team_size: int, spend: Spend
+    tools: Toolbox, system: str, user: str, team_size: int, spend: Spend, room: int
 ) -> list[SubProblemDraft]:
-    """Ask for the sub-problems; when too few distinct ones come back, ask once more."""
+    """Ask for the sub-problems; when too few distinct ones come back, ask once more.
+
+    No call is made that would not fit in ``room`` tokens: the fallback angles fill in.
+    """
     drafts: list[SubProblemDraft] = []
+    cap = tools.llm.completion_cap("team-planner")
     for _ in range(2):
+        cost = tools.llm.estimate("team-planner", system, user, TeamPlan) + cap
+        if cost > room - spend.total:
+            break
         result = await tools.llm.structured(
-            "team-planner", TeamPlan, system, user, fallback=TeamPlan
+            "team-planner", TeamPlan, system, user, fallback=TeamPlan, limit=room - spend.total
         )
         spend.add(result)
         drafts += result.value.subproblems
@@ -223,6 +231,7 @@ def make_team_plan(tools: Toolbox) -> NodeFn:
             ),
             size,
             spend,
+            call_limit(tools, state),
         )
         subproblems = distinct_subproblems(drafts, question, size)
         share = worker_share(

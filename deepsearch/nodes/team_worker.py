@@ -17,7 +17,7 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from deepsearch.budget import FINAL_RESERVE_AT
+from deepsearch.budget import reserve_reached
 from deepsearch.context import Context
 from deepsearch.graph.team_state import WorkerReport, WorkerStatus, WorkerTask
 from deepsearch.nodes.common import NodeFn, run_options
@@ -52,7 +52,12 @@ async def run_loop(
         final.update(chunk)
         used = final.get("tokens_used", 0)
         costliest_step = max(costliest_step, used - used_before)
-        if token_cap and not final.get("answer") and _share_spent(used, costliest_step, token_cap):
+        halted = bool(final.get("halt"))  # the loop found no room for another step
+        if (
+            token_cap
+            and not final.get("answer")
+            and (halted or _share_spent(used, costliest_step, token_cap))
+        ):
             await stream.aclose()
             return True
     return False
@@ -60,7 +65,8 @@ async def run_loop(
 
 def _share_spent(used: int, costliest_step: int, share: int) -> bool:
     """Tell whether a worker reached its final reserve, or its next step may not fit."""
-    return used >= FINAL_RESERVE_AT * share or used + costliest_step > share
+    spent = reserve_reached({"budget_tokens": share, "tokens_used": used})
+    return spent or used + costliest_step > share
 
 
 def _status(final: Mapping[str, Any], error: str | None) -> WorkerStatus:

@@ -15,16 +15,18 @@ word from that source (one sentence or a shorter span), that supports the claim.
     + "{untrusted}"
 )
 
-USER = """Question: {question}
-{original_line}
-Problems found in earlier answers (avoid them):
-{evaluations}
+# Sources and knowledge first (they only grow), the step's own question last: successive
+# calls share a long prefix that servers cache.
+USER = """Sources:
+{sources}
 
 Knowledge:
 {knowledge}
 
-Sources:
-{sources}
+Question: {question}
+{original_line}
+Problems found in earlier answers (avoid them):
+{evaluations}
 """
 
 DIRECT_RULE_ALLOWED = (

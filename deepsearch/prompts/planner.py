@@ -15,16 +15,13 @@ Today is {today}.{language_hint}
     + "{untrusted}"
 )
 
+# Ordered from the most stable to the most volatile, so successive calls share a long
+# prefix that servers cache: sources and knowledge grow at their end; the step's own
+# state comes last.
 USER = """Original question: {original}
-Current question (work on this now): {question}
 
-Allowed actions: {allowed}
-
-Recent steps:
-{diary}
-
-Rejected answers so far (fix these problems):
-{evaluations}
+Sources already read:
+{sources}
 
 Knowledge:
 {knowledge}
@@ -32,6 +29,13 @@ Knowledge:
 Unread URLs (best first):
 {candidates}
 
-Sources already read:
-{sources}
+Current question (work on this now): {question}
+
+Recent steps:
+{diary}
+
+Rejected answers so far (fix these problems):
+{evaluations}
+
+Allowed actions: {allowed}
 """

@@ -10,15 +10,18 @@ nothing important is missing.
     + "{untrusted}"
 )
 
+# Stable parts first (the question, then sources and knowledge, which only grow), the
+# run's latest state last: successive calls share a prefix servers cache.
 USER = """Original question: {original}
-Questions already asked: {asked}
 
-Rejected answers so far:
-{evaluations}
+Sources:
+{sources}
 
 Knowledge:
 {knowledge}
 
-Sources:
-{sources}
+Questions already asked: {asked}
+
+Rejected answers so far:
+{evaluations}
 """

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from deepsearch.state import Candidate, Evaluation, Knowledge, PageRecord
+from deepsearch.tools.embeddings.local import lexical_scores
 
 _TAG = re.compile(r"</?\s*(source|knowledge|untrusted)[^>]*>", re.IGNORECASE)
 
@@ -41,26 +42,69 @@ def source_ids(pages: Mapping[str, PageRecord]) -> dict[str, str]:
     return {f"S{i}": url for i, url in enumerate(pages, start=1)}
 
 
-def render_sources(pages: Mapping[str, PageRecord], max_chars: int = 40_000) -> str:
-    """Render read pages as delimited sources, newest last, within ``max_chars``."""
+def render_sources(
+    pages: Mapping[str, PageRecord], max_chars: int = 40_000, *, question: str = ""
+) -> str:
+    """Render read pages as delimited sources, in reading order, within ``max_chars``.
+
+    When they do not all fit, the passages least relevant to ``question`` are left out
+    first (without a question, the latest pages are); the best passage is always kept.
+    Source ids stay those of :func:`source_ids` whatever is left out, so citations hold.
+    """
     ids = source_ids(pages)
-    blocks: list[str] = []
+    if not ids:
+        return "(no sources read yet)"
+    items = [(sid, i) for sid, url in ids.items() for i in range(len(pages[url]["passages"]))]
+    full = _render_blocks(pages, ids, {key: None for key in items})
+    if len(full) <= max_chars:
+        return full
+    texts = [pages[ids[sid]]["passages"][i] for sid, i in items]
+    if question:
+        value = lexical_scores(question, texts)
+        order = sorted(range(len(items)), key=lambda k: (-value[k], k))
+    else:
+        order = list(range(len(items)))
+    kept: dict[tuple[str, int], None] = {}
     used = 0
+    for k in order:
+        sid, _ = items[k]
+        cost = len(texts[k]) + 4 + (0 if any(key[0] == sid for key in kept) else _BLOCK_CHARS)
+        if kept and used + cost > max_chars - _OMITTED_CHARS:
+            continue
+        kept[items[k]] = None
+        used += cost
+    chosen = {key: None for key in items if key in kept}  # back in reading order
+    text = _render_blocks(pages, ids, chosen, limit=max_chars - _OMITTED_CHARS)
+    omitted = len(items) - len(chosen)
+    return f"{text}\n(omitted to fit: {omitted} less relevant passages)" if omitted else text
+
+
+_BLOCK_CHARS = 160  # the <source ...> wrapper around a page's passages, roughly
+_OMITTED_CHARS = 60
+
+
+def _render_blocks(
+    pages: Mapping[str, PageRecord],
+    ids: Mapping[str, str],
+    chosen: Mapping[tuple[str, int], None],
+    limit: int | None = None,
+) -> str:
+    blocks: list[str] = []
     for sid, url in ids.items():
         page = pages[url]
-        body = defuse("\n…\n".join(page["passages"]))
-        room = max_chars - used
-        if room <= 200:
-            blocks.append(f"(more sources omitted: {len(ids) - len(blocks)})")
-            break
-        body = body[: room - 200]
+        passages = [p for i, p in enumerate(page["passages"]) if (sid, i) in chosen]
+        if not passages:
+            continue
+        body = defuse("\n…\n".join(passages))
         date = f' date="{safe_attr(page.get("date") or "")}"' if page.get("date") else ""
         title = safe_attr(page.get("title") or "")
         blocks.append(
             f'<source id="{sid}" url="{safe_url(url)}" title="{title}"{date}>\n{body}\n</source>'
         )
-        used += len(blocks[-1])
-    return "\n".join(blocks) if blocks else "(no sources read yet)"
+    text = "\n".join(blocks)
+    if limit is not None and len(text) > limit:  # one passage larger than the room: cut it
+        text = text[: max(0, limit - 10)] + "\n</source>"
+    return text
 
 
 def render_knowledge(knowledge: Sequence[Knowledge], max_chars: int = 12_000) -> str:
@@ -76,13 +120,20 @@ def render_knowledge(knowledge: Sequence[Knowledge], max_chars: int = 12_000) ->
     return "\n".join(reversed(lines)) if lines else "(none yet)"
 
 
-def render_candidates(ranked: Sequence[Candidate], limit: int = 15) -> str:
+def render_candidates(
+    ranked: Sequence[Candidate], limit: int = 15, max_chars: int = 6_000
+) -> str:
     """Render the best unread URLs with their titles and snippets, delimited as untrusted."""
-    lines = []
+    lines: list[str] = []
+    used = 0
     for c in ranked[:limit]:
         snippet = " ".join(defuse(c.get("snippet", "")).split())[:240]
         title = " ".join(defuse(c.get("title", "")).split())[:100]
-        lines.append(f"- {safe_url(c['url'])} | {title} | {snippet}")
+        line = f"- {safe_url(c['url'])} | {title} | {snippet}"
+        used += len(line) + 1
+        if lines and used > max_chars - 30:
+            break
+        lines.append(line[: max_chars - 30])
     return "<untrusted>\n" + "\n".join(lines) + "\n</untrusted>" if lines else "(no unread URLs)"
 
 
@@ -98,22 +149,35 @@ def render_quotes(references: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(blocks) if blocks else "(none)"
 
 
-def render_evaluations(evaluations: Sequence[Evaluation], limit: int = 3) -> str:
+def render_evaluations(
+    evaluations: Sequence[Evaluation], limit: int = 3, max_chars: int = 4_000
+) -> str:
     """Render the latest failed evaluations: what went wrong and the plan to fix it."""
     if not evaluations:
         return "(none)"
-    out = []
-    for ev in evaluations[-limit:]:
-        out.append(
-            f"- Rejected answer: {ev['answer'][:400]}\n  Failed check: {ev['check']}\n"
-            f"  What went wrong: {ev['analysis']}\n  Improvement plan: {ev['plan']}"
-        )
-    return "\n".join(out)
+    out = [
+        f"- Rejected answer: {ev['answer'][:400]}\n  Failed check: {ev['check']}\n"
+        f"  What went wrong: {ev['analysis'][:600]}\n  Improvement plan: {ev['plan'][:600]}"
+        for ev in evaluations[-limit:]
+    ]
+    return _latest_within(out, max_chars)
 
 
-def render_diary(diary: Sequence[str], limit: int = 12) -> str:
+def render_diary(diary: Sequence[str], limit: int = 12, max_chars: int = 3_000) -> str:
     """Render the last steps of the run's diary."""
-    return "\n".join(diary[-limit:]) if diary else "(first step)"
+    return _latest_within([line[:400] for line in diary[-limit:]], max_chars) or "(first step)"
+
+
+def _latest_within(lines: Sequence[str], max_chars: int) -> str:
+    """Join the latest ``lines`` that fit in ``max_chars`` (always the last one, cut)."""
+    kept: list[str] = []
+    used = 0
+    for line in reversed(lines):
+        used += len(line) + 1
+        if kept and used > max_chars:
+            break
+        kept.append(line[:max_chars])
+    return "\n".join(reversed(kept))
 
 
 def language_rule(language_code: str | None) -> str:

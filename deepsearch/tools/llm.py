@@ -25,8 +25,29 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, ValidationError
 
 from deepsearch.settings import Settings, StructuredMethod
+from deepsearch.tools.tokens import TokenCounter, configured_context_window
 
 log = logging.getLogger(__name__)
+
+# What each role's reply needs at most (tokens). A plan is a few hundred tokens; a
+# cap keeps a weak model's babble after its JSON from costing minutes, and lets the
+# budget know a call's worst case before it is made.
+ROLE_COMPLETION_CAPS: dict[str, int] = {
+    "planner": 512,
+    "reflector": 384,
+    "evaluator": 768,
+    "reviewer": 512,
+    "answerer": 1536,
+    "beast": 1536,
+    "merger": 2048,
+    "team-planner": 1024,
+    "formatter": 2048,
+    "grader": 256,
+}
+DEFAULT_COMPLETION_CAP = 1024
+MIN_COMPLETION_CAP = 64
+# Tokens a chat message costs beyond its text (role markers, template), per message.
+MESSAGE_OVERHEAD_TOKENS = 8
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -98,13 +119,12 @@ def message_text(message: BaseMessage) -> str:
     return "".join(parts)
 
 
-def _usage(message: Any, prompt_chars: int) -> tuple[int, int]:
+def reported_usage(message: Any) -> tuple[int, int] | None:
+    """Return the (prompt, completion) tokens a reply reports, or None when it reports none."""
     meta = getattr(message, "usage_metadata", None)
     if meta and meta.get("total_tokens"):
         return int(meta.get("input_tokens", 0)), int(meta.get("output_tokens", 0))
-    # The model reported nothing: estimate at four characters a token.
-    out = len(message_text(message)) if isinstance(message, BaseMessage) else 0
-    return max(1, prompt_chars // 4), max(1, out // 4)
+    return None
 
 
 @lru_cache(maxsize=64)
@@ -125,6 +145,8 @@ class LLM:
         *,
         method: StructuredMethod = "auto",
         retries: int = 1,
+        max_tokens: int | None = None,
+        context_window: int | None = None,
     ) -> None:
         if isinstance(models, BaseChatModel):
             self._models: dict[str, BaseChatModel] = {"default": models}
@@ -132,10 +154,51 @@ class LLM:
             self._models = dict(models)
         self.method = method
         self.retries = retries
+        self.max_tokens = max_tokens
+        self.context_window = context_window  # tokens of prompt and reply per call (None: unknown)
+        self._counters: dict[int, TokenCounter] = {}
 
     def model_for(self, role: str) -> BaseChatModel:
         """Return the chat model that plays ``role`` (falling back to the default one)."""
         return self._models.get(role) or self._models["default"]
+
+    def counter(self, role: str) -> TokenCounter:
+        """Return the token counter of the model that plays ``role`` (one per model)."""
+        model = self.model_for(role)
+        counter = self._counters.get(id(model))
+        if counter is None:
+            counter = self._counters[id(model)] = TokenCounter(encode_len=real_tokenizer(model))
+        return counter
+
+    def completion_cap(self, role: str) -> int:
+        """Return the most tokens a reply in ``role`` may take (its need, within the global cap)."""
+        cap = ROLE_COMPLETION_CAPS.get(role, DEFAULT_COMPLETION_CAP)
+        return min(cap, self.max_tokens) if self.max_tokens else cap
+
+    def estimate(
+        self, role: str, system: str, user: str, schema: type[BaseModel] | None = None
+    ) -> int:
+        """Estimate the prompt tokens of a call before making it (structured calls add a schema)."""
+        counter = self.counter(role)
+        extra = schema_prompt(schema) if schema is not None else ""
+        return counter.count(system + extra + user) + 2 * MESSAGE_OVERHEAD_TOKENS
+
+    def _capped(self, model: BaseChatModel, role: str, max_tokens: int | None) -> BaseChatModel:
+        """Return ``model`` with its completion capped for ``role`` (OpenAI-compatible models)."""
+        cap = self.completion_cap(role)
+        if max_tokens is not None:
+            cap = max(MIN_COMPLETION_CAP, min(cap, max_tokens))
+        return with_completion_cap(model, cap)
+
+    def _count(self, role: str, reply: Any, prompt_chars: int) -> tuple[int, int]:
+        """Return a reply's (prompt, completion) tokens and calibrate the estimate on them."""
+        counter = self.counter(role)
+        reported = reported_usage(reply)
+        if reported is not None:
+            counter.observe(prompt_chars, reported[0])
+            return reported
+        out = len(message_text(reply)) if isinstance(reply, BaseMessage) else 0
+        return max(1, counter.count_chars(prompt_chars)), max(1, counter.count_chars(out))
 
     def _method_for(self, model: BaseChatModel) -> StructuredMethod:
         if self.method != "auto":
@@ -161,9 +224,13 @@ class LLM:
         *,
         metadata: Mapping[str, Any] | None = None,
         images: list[str] | None = None,
+        max_tokens: int | None = None,
     ) -> LLMResult[Any]:
-        """Ask for free text; returns the reply with ``<think>`` removed."""
-        model = self.model_for(role)
+        """Ask for free text; returns the reply with ``<think>`` removed.
+
+        ``max_tokens`` lowers the role's completion cap for this call (budget room).
+        """
+        model = self._capped(self.model_for(role), role, max_tokens)
         messages = _messages(system, user, images)
         for retries_left in range(self.retries, -1, -1):
             try:
@@ -172,7 +239,7 @@ class LLM:
             except Exception as exc:
                 if not (garbled(exc) and retries_left):
                     raise LLMUnavailable(f"{role} call failed: {exc}") from exc
-        p, c = _usage(reply, len(system) + len(user))
+        p, c = self._count(role, reply, len(system) + len(user))
         return LLMResult(
             value=strip_think(message_text(reply)), prompt_tokens=p, completion_tokens=c
         )
@@ -187,9 +254,16 @@ class LLM:
         fallback: Callable[[], T],
         metadata: Mapping[str, Any] | None = None,
         images: list[str] | None = None,
+        max_tokens: int | None = None,
+        limit: int | None = None,
     ) -> LLMResult[T]:
-        """Ask for an object of ``schema``; never raises for bad output, uses ``fallback``."""
-        model = self.model_for(role)
+        """Ask for an object of ``schema``; never raises for bad output, uses ``fallback``.
+
+        ``max_tokens`` lowers the role's completion cap for this call (budget room);
+        ``limit`` bounds what the call may spend in all: a retry that would pass it is
+        not made (the fallback is used instead).
+        """
+        model = self._capped(self.model_for(role), role, max_tokens)
         config = self._config(role, metadata)
         method = self._method_for(model)
         prompt_tokens = completion_tokens = 0
@@ -202,7 +276,7 @@ class LLM:
                 runnable = model.with_structured_output(schema, method=method, include_raw=True)
                 out = await runnable.ainvoke(_messages(system, user, images), config=config)  # type: ignore[arg-type]
                 raw = out.get("raw") if isinstance(out, dict) else None
-                p, c = _usage(raw, len(system) + len(user))
+                p, c = self._count(role, raw, len(system) + len(user))
                 prompt_tokens += p
                 completion_tokens += c
                 parsed = out.get("parsed") if isinstance(out, dict) else out
@@ -219,7 +293,13 @@ class LLM:
         user_prompt = user
         replies = 0
         garbled_retries = self.retries
+        cap = self.completion_cap(role) if max_tokens is None else max_tokens
         while replies < 1 + self.retries:
+            if attempts and limit is not None:
+                next_cost = self.estimate(role, sys_prompt, user_prompt) + cap
+                if prompt_tokens + completion_tokens + next_cost > limit:
+                    errors.append("no budget left for another try")
+                    break
             attempts += 1
             try:
                 reply = await bound.ainvoke(
@@ -236,7 +316,7 @@ class LLM:
                     continue
                 break
             replies += 1
-            p, c = _usage(reply, len(sys_prompt) + len(user_prompt))
+            p, c = self._count(role, reply, len(sys_prompt) + len(user_prompt))
             prompt_tokens += p
             completion_tokens += c
             text = message_text(reply)
@@ -255,6 +335,40 @@ class LLM:
         return LLMResult(
             fallback(), prompt_tokens, completion_tokens, ok=False, error="; ".join(errors)[-1000:]
         )
+
+
+def with_completion_cap(model: BaseChatModel, cap: int) -> BaseChatModel:
+    """Return a copy of an OpenAI-compatible chat model whose replies stop at ``cap`` tokens.
+
+    Local servers get the cap as ``max_tokens`` in the body (some ignore
+    ``max_completion_tokens``); other chat model classes are returned unchanged.
+    """
+    if type(model).__name__ != "ChatOpenAI":
+        return model
+    extra = dict(getattr(model, "extra_body", None) or {})
+    if "max_tokens" in extra:
+        return model.model_copy(update={"extra_body": {**extra, "max_tokens": cap}})
+    return model.model_copy(update={"max_tokens": cap})
+
+
+def real_tokenizer(model: BaseChatModel) -> Callable[[str], int] | None:
+    """Return tiktoken's length function for a model served by OpenAI itself, else None.
+
+    tiktoken fetches its tables once and caches them; it only knows OpenAI's models,
+    so other endpoints use the calibrated estimate instead.
+    """
+    if type(model).__name__ != "ChatOpenAI":
+        return None
+    base = str(getattr(model, "openai_api_base", None) or "")
+    if base and "api.openai.com" not in base:
+        return None
+    try:
+        import tiktoken
+
+        encoding = tiktoken.encoding_for_model(str(getattr(model, "model_name", "")))
+    except Exception:  # unknown model, or the tables cannot be fetched: estimate instead
+        return None
+    return lambda text: len(encoding.encode(text, disallowed_special=()))
 
 
 def _messages(system: str, user: str, images: list[str] | None = None) -> list[BaseMessage]:
@@ -294,7 +408,12 @@ def make_llm(settings: Settings) -> LLM:
     for role in ("planner", "evaluator", "answerer"):
         if getattr(settings, f"{role}_model", None):
             models[role] = make_chat_model(settings, role)
-    return LLM(models, method=settings.structured_output)
+    return LLM(
+        models,
+        method=settings.structured_output,
+        max_tokens=settings.llm_max_tokens,
+        context_window=configured_context_window(settings),
+    )
 
 
 __all__ = ["LLM", "AIMessage", "LLMResult", "LLMUnavailable", "extract_json", "strip_think"]

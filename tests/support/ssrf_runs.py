@@ -130,7 +130,7 @@ def redirect_web(canary_port: int) -> Starlette:
         return HTMLResponse(
             f'<html><head><meta http-equiv="refresh" content="0; url={target}">'
             "<title>Moved</title></head><body><p>The bridge archive has moved to the "
-            f'<a href="{target}">new archive</a>.</p></body></html>'
+            f'<a href="{target}">Quokka Bridge archive</a>.</p></body></html>'
         )
 
     async def moved(request: Request) -> Response:

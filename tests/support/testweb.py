@@ -36,6 +36,7 @@ class WebPage:
     paragraphs: list[str]
     date: str | None = None
     links: list[str] = field(default_factory=list)
+    nav: list[tuple[str, str]] = field(default_factory=list)  # (href, anchor text) in <nav>
 
     def html(self) -> str:
         """Render the page as a plausible article."""
@@ -44,9 +45,10 @@ class WebPage:
         )
         body = "\n".join(f"<p>{escape(p)}</p>" for p in self.paragraphs)
         links = "".join(f'<li><a href="{escape(u)}">{escape(u)}</a></li>' for u in self.links)
+        nav = "".join(f'<a href="{escape(u)}">{escape(t)}</a> ' for u, t in self.nav)
         return (
             f"<!doctype html><html><head><title>{escape(self.title)}</title>{meta}</head>"
-            f"<body><nav><a href='/'>Home</a></nav><article><h1>{escape(self.title)}</h1>"
+            f"<body><nav><a href='/'>Home</a> {nav}</nav><article><h1>{escape(self.title)}</h1>"
             f"{body}</article><ul>{links}</ul><footer>Test web</footer></body></html>"
         )
 
