@@ -7,6 +7,7 @@ structure of the benchmark's figures, not their values.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from html import escape, unescape
@@ -16,8 +17,11 @@ import bm25s
 import httpx
 import pytest
 
-from benchmarks.bench_research import main, parse_args, run_dataset
+from benchmarks.bench_research import main, parse_args, run_dataset, settings_for
+from deepsearch import aask, build_graph
 from deepsearch.tools.search.searxng import SearxngSearch
+from tests.support.brain import QuestionWordsBrain
+from tests.support.chat_model import ScriptedChatModel
 from tests.support.servers import serve
 from tests.support.world import LIVE_NAV, NAV_PATHS, World, split_sentences
 from tests.support.world_data import Dataset, load_dataset
@@ -125,3 +129,21 @@ async def test_the_benchmark_prints_every_figure_per_dataset(capsys) -> None:
         assert out.count(label) == 2, label
     shares = re.findall(r"(\d+\.\d)%", out)
     assert shares and all(0.0 <= float(s) <= 100.0 for s in shares)
+
+
+async def test_the_words_only_planner_searches_the_question_and_never_picks_urls(
+    world: World, musique: Dataset, tmp_path
+) -> None:
+    question = musique.questions[1].question
+    brain = QuestionWordsBrain()
+    settings = settings_for(world.base_url, str(tmp_path / "cache.sqlite3"))
+    graph = build_graph(model=ScriptedChatModel(brain=brain), settings=settings)
+    before = len(world.queries)
+    result = await aask(question, graph=graph, reasoning_effort="low")
+    plans = [json.loads(c.reply) for c in brain.calls if c.role == "planner"]
+    assert {p["action"] for p in plans} >= {"search", "read"}
+    for plan in plans:
+        assert plan.get("urls", []) == []
+        assert plan.get("queries", [question]) == [question]
+    assert set(world.queries[before:]) == {question}
+    assert result.read_urls, "the product's own ranking chose pages to read"
