@@ -64,9 +64,13 @@ class Dataset:
 
 
 def normalize(text: str) -> str:
-    """Fold a text for matching: NFKC, lowercase, no punctuation or articles, one space."""
+    """Fold a text for matching: NFKC, lowercase, no punctuation, invisible marks or articles."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = "".join(" " if ch in string.punctuation or ch in "‘’“”–—" else ch for ch in text)
+    text = "".join(
+        " " if ch in string.punctuation or ch in "‘’“”–—" else ch
+        for ch in text
+        if unicodedata.category(ch) != "Cf"  # invisible marks (LRM, zero-width) pages drop
+    )
     return " ".join(w for w in text.split() if w not in ("a", "an", "the"))
 
 
