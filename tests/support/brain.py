@@ -260,3 +260,39 @@ class Brain:
         if section(user, "Missing").strip() not in ("", "(nothing)"):
             parts.append("Some parts could not be established.")
         return json.dumps({"answer": " ".join(p for p in parts if p), "references": refs})
+
+
+@dataclass
+class QuestionWordsBrain(Brain):
+    """A brain whose planner knows only the question's words, as a weak model does.
+
+    It searches the question in work (its own words, nothing added) and never picks
+    URLs: a read names none, so the product's own ranking chooses what is read. It
+    answers once a read source shares enough words with the question (or, with
+    ``answer_from_snippets``, an unread result's snippet does, as a model that trusts
+    snippets would). The other roles play as :class:`Brain` does (the answerer quotes
+    the source sentence sharing most words with the question).
+    """
+
+    answer_from_snippets: bool = False
+
+    def _planner(self, system: str, user: str) -> str:
+        allowed = [a.strip() for a in field_of(user, "Allowed actions").split(",")]
+        question = field_of(user, "Current question (work on this now)")
+        evidence = _SOURCE.findall(user)
+        if self.answer_from_snippets:
+            unread = section(user, "Unread URLs (best first)")
+            evidence += [
+                (u, u, s) for u, s in re.findall(r"^- (\S+) \|[^|]*\| (.*)$", unread, re.M)
+            ]
+        if "answer" in allowed and self._best_sentence(question, evidence):
+            return json.dumps({"think": "The sources answer it.", "action": "answer"})
+        if "read" in allowed:
+            return json.dumps({"think": "Read the best results.", "action": "read", "urls": []})
+        if "search" in allowed:
+            return json.dumps(
+                {"think": "Search for it.", "action": "search", "queries": [question]}
+            )
+        if "answer" in allowed:
+            return json.dumps({"think": "Answer now.", "action": "answer"})
+        return json.dumps({"think": "Reflect.", "action": allowed[0], "questions": []})
