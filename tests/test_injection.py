@@ -100,6 +100,7 @@ async def test_hostile_pages_stay_inside_delimited_untrusted_blocks(
     hostile_run: tuple[Brain, MemoryReader, Settings],
 ) -> None:
     brain, reader, settings = hostile_run
+    brain.fail_reviews = 1  # a second round: the planner then sees the pages read
     await run(brain, reader, settings, max_attempts=2)
     assert "https://evil.example/liberty-facts" in reader.reads
     exposed = calls_with_page_text(brain)

@@ -54,7 +54,14 @@ async def test_search_read_answer_evaluate_with_real_quotes(graph, brain, web_pa
     assert result.references and quotes_are_real(result, web_pages)
     assert result.references[0]["url"].endswith("/news/statue-of-liberty")
     assert result.read_urls and set(result.read_urls) <= set(result.visited_urls)
-    assert brain.roles()[:3] == ["planner", "planner", "planner"]
+    # search (the planner), read the new results (no call), answer: the page read
+    # covers the question, so the loop attempts the answer without asking again
+    assert brain.roles()[:3] == ["planner", "answerer", "evaluator"]
+    assert [line.split(" — ")[0] for line in result.diary if " — " in line] == [
+        "Step 1: search",
+        "Step 2: read",
+        "Step 3: answer",
+    ]
     assert {"evaluator", "reviewer"} <= set(brain.roles())
     assert result.usage["total_tokens"] > 0
 

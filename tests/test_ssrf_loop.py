@@ -183,6 +183,7 @@ async def test_search_results_redirecting_inside_are_refused_mid_fetch(
         policy = AddressPolicy.allowing(f"127.0.0.1:{port}")
         reader = DirectReader(guarded_settings, resolver=web_names, policy=policy)
         brain = Brain()
+        brain.fail_reviews = 1  # a second round, in which the planner follows the link
         brain.script(
             "planner",
             {"think": "Search.", "action": "search", "queries": [BRIDGE_QUESTION]},

@@ -359,8 +359,12 @@ async def test_budget_holds_when_pages_make_every_step_expensive(budget: int) ->
         team_graph(brain, long_pages), Context(team_size=4, budget_tokens=budget)
     )
     assert result.usage["total_tokens"] <= budget
-    assert any(e["kind"] == "stopped" for e in events)
-    assert result.references  # stopped workers' sources still reached the merge
+    # No worker could afford to research on after a failed check: each was stopped, or
+    # handed its cited draft over unchecked; either way its sources reached the merge.
+    cut_short = [e for e in events if e["kind"] == "stopped"]
+    unchecked = [line for line in result.diary if "no budget left to evaluate" in line]
+    assert len(cut_short) + len(unchecked) >= 4
+    assert result.references
     assert_references_sound(result, long_pages)
 
 

@@ -165,7 +165,9 @@ async def test_a_run_traces_named_nodes_role_tagged_llm_calls_and_provider_tools
         assert role_tags == [f"role:{run.metadata['role']}"], run.tags
         assert run.name == run.metadata["role"]
     planner = [r for r in llm_runs if r.name == "planner"]
-    assert [r.metadata["step"] for r in planner] == [1, 2, 3]
+    # step 2 reads the new results and step 3 answers the pages that cover the
+    # question: neither needs the planner
+    assert [r.metadata["step"] for r in planner] == [1]
     assert all(r.metadata["langgraph_node"] == "plan" for r in planner)
     assert {r.name for r in llm_runs} >= {"planner", "answerer", "evaluator"}
 

@@ -32,20 +32,17 @@ SNIPPET_READS = 3
 
 
 def snippet_sources(state: ResearchState, ctx: Context) -> list[str]:
-    """Return the unread search results an answer would rest on, best first (at most 3).
+    """Return the unread search results an answer may rest on, best first (at most 3).
 
-    The planner sees snippets of unread results and may decide to answer from one;
-    the answerer can only cite pages read. So the results whose own title and snippet
-    match the question better than any page read so far are read first, in the same
-    step, and their passages can be cited.
+    The planner sees the snippets of unread results and may decide to answer from
+    one; the answerer can only cite pages read. So the unread results whose own title
+    and snippet match the question best are read first, in the same step, and their
+    passages can be cited. Links found on pages are not: they carry no snippet.
     """
-    read = set(state.get("read_urls", []))
-    known = state.get("candidates", {})
-    best_read = max((known[u].get("relevance", 0.0) for u in read if u in known), default=0.0)
     rested_on = [
         c
         for c in worth_reading(state)
-        if not c.get("weak") and c.get("relevance", 0.0) > best_read and host_allowed(c["url"], ctx)
+        if not c.get("weak") and c.get("relevance", 0.0) > 0 and host_allowed(c["url"], ctx)
     ]
     rested_on.sort(key=lambda c: -c.get("relevance", 0.0))
     return [c["url"] for c in rested_on[:SNIPPET_READS]]

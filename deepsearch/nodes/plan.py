@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
@@ -31,10 +32,14 @@ from deepsearch.prompts.render import (
     render_sources,
 )
 from deepsearch.state import Action, ResearchState
+from deepsearch.tools.embeddings.local import tokenize
 from deepsearch.tools.toolbox import Toolbox
 from deepsearch.tracing import step_metadata
 
 MAX_UNREAD_FOR_SEARCH = 50
+# A sentence holding this share of the question's content words is strong enough
+# evidence to attempt an answer right after reading, without asking the planner.
+STRONG_EVIDENCE = 0.6
 MAX_GAPS_FOR_REFLECT = 2
 
 
@@ -90,11 +95,35 @@ def fallback_decision(state: ResearchState, allowed: list[Action], question: str
     return PlanDecision(action=allowed[0])
 
 
-def forced_decision(state: ResearchState, allowed: list[Action]) -> PlanDecision | None:
+def evidence_strength(state: ResearchState, question: str) -> float:
+    """Return how much of the question the best sentence read covers, in [0, 1].
+
+    The share of the question's content words (stemmed, stopwords aside) that one
+    sentence of one passage holds: free to compute, and high only when a sentence
+    speaks of everything the question names.
+    """
+    wanted = set(tokenize(question))
+    if not wanted:
+        return 0.0
+    best = 0.0
+    for page in state.get("pages", {}).values():
+        for passage in page["passages"]:
+            for sentence in _SENTENCE.split(passage):
+                best = max(best, len(wanted & set(tokenize(sentence))) / len(wanted))
+    return best
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def forced_decision(
+    state: ResearchState, allowed: list[Action], question: str = ""
+) -> PlanDecision | None:
     """Return the decision when the rules leave no choice the model could improve, else None.
 
-    Reading the URLs the user pasted, or answering when nothing else is allowed, needs
-    no arguments from the model: asking it would only cost a call.
+    Reading the URLs the user pasted, reading right after a search, or answering when
+    nothing else is allowed, needs no arguments from the model: asking it would only
+    cost a call.
     """
     if allowed == ["answer"]:
         return PlanDecision(think="Nothing else is left to do: answer.", action="answer")
@@ -104,6 +133,18 @@ def forced_decision(state: ResearchState, allowed: list[Action]) -> PlanDecision
     if allowed == ["read"] and state.get("stalled_steps", 0) >= STALL_LIMIT:
         note = "No progress lately: read the best unread results."
         return PlanDecision(think=note, action="read")
+    if (
+        state.get("last_action") == "read"
+        and "answer" in allowed
+        and evidence_strength(state, question) >= STRONG_EVIDENCE
+    ):
+        # The pages just read match the question closely: attempt the answer (it is
+        # evaluated) instead of waiting for the model to notice.
+        return PlanDecision(think="The pages read answer it closely: answer.", action="answer")
+    if state.get("last_action") == "search" and "read" in allowed:
+        # Right after a search the rules leave read or reflect, and reflecting on results
+        # unread is never the better step: read the best of them (the ranking picks).
+        return PlanDecision(think="Read the best of the new results.", action="read")
     return None
 
 
@@ -132,9 +173,9 @@ def planner_sections(state: ResearchState, question: str) -> list[Section]:
     unread, diary = worth_reading(state), state.get("diary", [])
     evaluations = state.get("evaluations", [])
     return [
-        Section("sources", lambda n: render_sources(pages, n, question=question), 16_000),
-        Section("knowledge", lambda n: render_knowledge(knowledge, n), 8_000),
-        Section("candidates", lambda n: render_candidates(unread, max_chars=n), 6_000, 300),
+        Section("sources", lambda n: render_sources(pages, n, question=question), 2_500),
+        Section("knowledge", lambda n: render_knowledge(knowledge, n), 6_000),
+        Section("candidates", lambda n: render_candidates(unread, max_chars=n), 4_000, 300),
         Section("diary", lambda n: render_diary(diary, max_chars=n), 3_000, 200),
         Section("evaluations", lambda n: render_evaluations(evaluations, max_chars=n), 4_000),
     ]
@@ -159,7 +200,7 @@ def make_plan(tools: Toolbox) -> NodeFn:
         question = current_question(state, step)
         allowed = allowed_actions(state, ctx, step)
         spend = Spend()
-        decision = forced_decision(state, allowed)
+        decision = forced_decision(state, allowed, question)
         if decision is None:
             lang = (
                 f" Write search queries in the language with code '{ctx.search_language_code}'."

@@ -95,9 +95,10 @@ def _render_blocks(
         passages = [p for i, p in enumerate(page["passages"]) if (sid, i) in chosen]
         if not passages:
             continue
+        title = safe_attr(page.get("title") or "")
+        passages[0] = _without_title_heading(passages[0], title)
         body = defuse("\n…\n".join(passages))
         date = f' date="{safe_attr(page.get("date") or "")}"' if page.get("date") else ""
-        title = safe_attr(page.get("title") or "")
         blocks.append(
             f'<source id="{sid}" url="{safe_url(url)}" title="{title}"{date}>\n{body}\n</source>'
         )
@@ -105,6 +106,15 @@ def _render_blocks(
     if limit is not None and len(text) > limit:  # one passage larger than the room: cut it
         text = text[: max(0, limit - 10)] + "\n</source>"
     return text
+
+
+def _without_title_heading(passage: str, title: str) -> str:
+    """Drop a leading ``# Title`` line that only repeats the page title (the block names it)."""
+    first, sep, rest = passage.partition("\n")
+    heading = first.lstrip("#").strip()
+    if first.startswith("#") and sep and heading and heading == " ".join(title.split()):
+        return rest.lstrip("\n")
+    return passage
 
 
 def render_knowledge(knowledge: Sequence[Knowledge], max_chars: int = 12_000) -> str:
@@ -121,20 +131,24 @@ def render_knowledge(knowledge: Sequence[Knowledge], max_chars: int = 12_000) ->
 
 
 def render_candidates(
-    ranked: Sequence[Candidate], limit: int = 15, max_chars: int = 6_000
+    ranked: Sequence[Candidate], limit: int = 10, max_chars: int = 4_000
 ) -> str:
     """Render the best unread URLs with their titles and snippets, delimited as untrusted."""
     lines: list[str] = []
     used = 0
     for c in ranked[:limit]:
-        snippet = " ".join(defuse(c.get("snippet", "")).split())[:240]
-        title = " ".join(defuse(c.get("title", "")).split())[:100]
+        snippet = " ".join(defuse(c.get("snippet", "")).split())[:SNIPPET_CHARS]
+        title = " ".join(defuse(c.get("title", "")).split())[:TITLE_CHARS]
         line = f"- {safe_url(c['url'])} | {title} | {snippet}"
         used += len(line) + 1
         if lines and used > max_chars - 30:
             break
         lines.append(line[: max_chars - 30])
     return "<untrusted>\n" + "\n".join(lines) + "\n</untrusted>" if lines else "(no unread URLs)"
+
+
+SNIPPET_CHARS = 200
+TITLE_CHARS = 90
 
 
 def render_quotes(references: Sequence[Mapping[str, Any]]) -> str:

@@ -129,11 +129,33 @@ def reported_usage(message: Any) -> tuple[int, int] | None:
 
 @lru_cache(maxsize=64)
 def schema_prompt(schema: type[BaseModel]) -> str:
-    """Describe the JSON reply a schema expects, compactly (short schemas suit small models)."""
-    js = schema.model_json_schema()
+    """Describe the JSON reply a schema expects, compactly (short schemas suit small models).
+
+    Titles and the model's own docstring are left out: they repeat the field names and
+    cost tokens on every call.
+    """
+    js = _without_titles(schema.model_json_schema())
+    js.pop("description", None)
     return "\n\nReply with a single JSON object and nothing else. Its JSON schema:\n" + json.dumps(
         js, separators=(",", ":")
     )
+
+
+def _without_titles(node: Any) -> Any:
+    """Drop the ``title`` keywords pydantic adds to every schema node (property names stay)."""
+    if isinstance(node, dict):
+        return {
+            k: (
+                _without_titles(v)
+                if k != "properties"
+                else {n: _without_titles(p) for n, p in v.items()}
+            )
+            for k, v in node.items()
+            if k != "title"
+        }
+    if isinstance(node, list):
+        return [_without_titles(v) for v in node]
+    return node
 
 
 class LLM:
