@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from deepsearch.cli_index import index_command
+from deepsearch.cli.index import index_command
 from deepsearch.corpus import (
     INDEX_FILENAME,
     MAX_DOCUMENT_CHARS,
