@@ -26,13 +26,13 @@ from deepsearch.citations import (
     strip_footnote_section,
 )
 from deepsearch.context import Context
-from deepsearch.graph.team_state import TeamState, WorkerReport
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
 from deepsearch.nodes.compose import WrittenAnswer
 from deepsearch.progress import emit
 from deepsearch.prompts import team
 from deepsearch.prompts.render import defuse, language_rule, render_sources, source_ids
 from deepsearch.state import Answer, PageRecord, Reference
+from deepsearch.state.team import TeamState, WorkerReport
 from deepsearch.tools.llm import LLMUnavailable, extract_json
 from deepsearch.tools.toolbox import Toolbox
 
