@@ -15,7 +15,7 @@ from deepsearch.prompts.render import (
 )
 from deepsearch.state import Answer, ResearchState
 from deepsearch.tools.toolbox import Toolbox
-from deepsearch.tracing import step_metadata
+from deepsearch.tools.tracing import step_metadata
 
 
 class CitedQuote(BaseModel):

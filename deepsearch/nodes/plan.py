@@ -22,7 +22,7 @@ from deepsearch.prompts.render import (
 )
 from deepsearch.state import Action, ResearchState
 from deepsearch.tools.toolbox import Toolbox
-from deepsearch.tracing import step_metadata
+from deepsearch.tools.tracing import step_metadata
 
 MAX_UNREAD_FOR_SEARCH = 50
 MAX_GAPS_FOR_REFLECT = 2
