@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from deepsearch.corpus import (
+from deepsearch.tools.corpus import (
     CorpusIndex,
     benchmark_doc_url,
     benchmark_paragraphs,

@@ -145,13 +145,42 @@ def result_from_state(state: Mapping[str, Any], ctx: Context) -> DeepSearchResul
     )
 
 
+def run_config(ctx: Context, config: RunnableConfig | None = None) -> RunnableConfig:
+    """Merge the caller's LangChain config with what every run sets.
+
+    The run is named ``deepsearch``, its recursion limit follows ``ctx.max_steps`` and
+    its metadata carries the budget and team size; the caller's ``run_name``,
+    ``recursion_limit``, ``callbacks``, ``tags`` and ``configurable`` (a thread id)
+    are kept, and the caller's metadata is added (its keys win).
+
+    Args:
+        ctx: The run's options.
+        config: The caller's config, if any.
+
+    Returns:
+        The config to run the graph with.
+    """
+    given: dict[str, Any] = dict(config or {})
+    merged: dict[str, Any] = {
+        "recursion_limit": 4 * ctx.max_steps + 50,
+        "run_name": "deepsearch",
+        **given,
+    }
+    merged["metadata"] = {
+        "budget_tokens": ctx.resolved_budget(),
+        "team_size": ctx.team_size,
+        **(given.get("metadata") or {}),
+    }
+    return cast(RunnableConfig, merged)
+
+
 async def astream_run(
     question: str | Sequence[AnyMessage | Mapping[str, Any]],
     *,
     graph: CompiledStateGraph[Any, Any, Any, Any] | None = None,
     context: Context | None = None,
     knowledge: Sequence[Knowledge] = (),
-    config: Mapping[str, Any] | None = None,
+    config: RunnableConfig | None = None,
     images: Sequence[str] = (),
 ) -> AsyncIterator[dict[str, Any]]:
     """Run DeepSearch and yield its progress events, then ``{"type": "result", "result": ...}``.
@@ -159,20 +188,16 @@ async def astream_run(
     Progress events are the dicts nodes emit (``type == "progress"``); the last item
     carries the :class:`DeepSearchResult`. Cancelling the iteration cancels the run.
     ``knowledge`` seeds the run (e.g. attached files); ``images`` are data URIs the
-    answering model sees.
+    answering model sees. ``config`` is a LangChain config (callbacks, tags, metadata,
+    run name, a thread id), merged by :func:`run_config`.
     """
     ctx = context or Context()
     g = graph or build_graph()
     final: dict[str, Any] = {}
-    run_config: dict[str, Any] = {"recursion_limit": 4 * ctx.max_steps + 50, **(config or {})}
-    run_config.setdefault("run_name", "deepsearch")
-    run_config.setdefault(
-        "metadata", {"budget_tokens": ctx.resolved_budget(), "team_size": ctx.team_size}
-    )
     # "updates" rather than "values": the whole state is not copied out at every step.
     stream: AsyncIterator[Any] = g.astream(
         make_input(question, knowledge, images),
-        config=cast(RunnableConfig, run_config),
+        config=run_config(ctx, config),
         context=ctx,
         stream_mode=["custom", "updates"],
     )
@@ -214,12 +239,27 @@ async def aask(
     *,
     graph: CompiledStateGraph[Any, Any, Any, Any] | None = None,
     context: Context | None = None,
+    config: RunnableConfig | None = None,
     **options: Any,
 ) -> DeepSearchResult:
-    """Answer a question with DeepSearch; ``options`` are :class:`Context` fields."""
+    """Answer a question with DeepSearch.
+
+    Args:
+        question: The question, or a conversation whose last user message asks it.
+        graph: A graph from :func:`build_graph`; defaults to one built from the environment.
+        context: The run's options; defaults to ``Context(**options)``.
+        config: A LangChain config for the run: ``callbacks`` (tracers, handlers that
+            see every node and LLM call), ``tags``, ``metadata``, ``run_name``, and
+            ``configurable`` (``thread_id`` with a checkpointed graph). Merged with what
+            the run sets itself (see :func:`run_config`).
+        **options: :class:`Context` fields, used when ``context`` is not given.
+
+    Returns:
+        The answer, its references, the URLs seen and read, and the tokens spent.
+    """
     ctx = context or Context(**options)
     result: DeepSearchResult | None = None
-    async for event in astream_run(question, graph=graph, context=ctx):
+    async for event in astream_run(question, graph=graph, context=ctx, config=config):
         if event.get("type") == "result":
             result = event["result"]
     assert result is not None
@@ -231,7 +271,8 @@ def ask(
     *,
     graph: CompiledStateGraph[Any, Any, Any, Any] | None = None,
     context: Context | None = None,
+    config: RunnableConfig | None = None,
     **options: Any,
 ) -> DeepSearchResult:
-    """Blocking form of :func:`aask`."""
-    return asyncio.run(aask(question, graph=graph, context=context, **options))
+    """Answer a question with DeepSearch, blocking until done (see :func:`aask`)."""
+    return asyncio.run(aask(question, graph=graph, context=context, config=config, **options))

@@ -21,7 +21,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from deepsearch.cli_options import Effort, Provider, RunOptions, with_run_options
+from deepsearch.cli.options import Effort, Provider, RunOptions, with_run_options
 from tests.support.brain import Brain
 from tests.support.cli_env import base_env, command, llm_env, run_cli
 from tests.support.llm_server import LLMServer
@@ -263,7 +263,7 @@ def test_serve_starts_the_http_api(tmp_path: Path) -> None:
 
 
 def test_index_builds_a_local_corpus(tmp_path: Path) -> None:
-    pytest.importorskip("deepsearch.cli_index")
+    pytest.importorskip("deepsearch.cli.index")
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "note.md").write_text("# Lighthouses\n\nThe Pharos of Alexandria was a lighthouse.\n")

@@ -10,8 +10,8 @@ from pydantic import SecretStr
 from rich.console import Console
 
 from deepsearch.api import DeepSearchResult
-from deepsearch.cli_doctor import describe, problems, redact_url
-from deepsearch.cli_view import RunView, print_result
+from deepsearch.cli.doctor import describe, problems, redact_url
+from deepsearch.cli.view import RunView, print_result
 from deepsearch.settings import Settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"

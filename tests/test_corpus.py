@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from deepsearch.cli_index import index_command
-from deepsearch.corpus import (
+from deepsearch.cli.index import index_command
+from deepsearch.settings import ConfigurationError, Settings
+from deepsearch.tools.base import ProviderError
+from deepsearch.tools.chunking import chunk_text, section_ids
+from deepsearch.tools.corpus import (
     INDEX_FILENAME,
     MAX_DOCUMENT_CHARS,
     benchmark_doc_url,
@@ -23,9 +26,6 @@ from deepsearch.corpus import (
     search_corpus,
     split_passages,
 )
-from deepsearch.settings import ConfigurationError, Settings
-from deepsearch.tools.base import ProviderError
-from deepsearch.tools.chunking import chunk_text, section_ids
 from deepsearch.tools.read.local import LocalCorpusReader
 from deepsearch.tools.search import make_search_provider
 from deepsearch.tools.search.local import LocalSearch
@@ -322,7 +322,7 @@ def test_any_text_is_a_safe_query(docs: Path, tmp_path_factory: pytest.TempPathF
 def test_read_only_folder_indexes_into_the_cache(
     docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import deepsearch.corpus.paths as corpus_paths
+    import deepsearch.tools.corpus.paths as corpus_paths
 
     monkeypatch.setattr(corpus_paths, "CACHE_DIR", tmp_path / "cache")
     docs.chmod(0o555)

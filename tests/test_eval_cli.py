@@ -34,7 +34,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The benchmarks' evidence paragraphs indexed for the ``local`` provider."""
-    from deepsearch.corpus import build_benchmark_corpus
+    from deepsearch.tools.corpus import build_benchmark_corpus
 
     db = tmp_path_factory.mktemp("corpus") / "bench.sqlite3"
     build_benchmark_corpus([HOTPOT, MUSIQUE], db)

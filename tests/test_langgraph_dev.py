@@ -90,7 +90,7 @@ async def test_studio_gets_input_and_output_schemas(stack: Stack) -> None:
     )
     assert schemas["input_schema"] is not None, (
         "Studio has no input form: pydantic cannot build a JSON schema from typing.TypedDict "
-        "on Python < 3.12; deepsearch/state.py must import TypedDict from typing_extensions"
+        "on Python < 3.12; deepsearch/state/ must import TypedDict from typing_extensions"
     )
     assert {"question", "messages"} <= set(schemas["input_schema"]["properties"])
     assert {"answer", "read_urls"} <= set((schemas["output_schema"] or {})["properties"])

@@ -301,7 +301,7 @@ def test_an_unknown_provider_in_the_environment_is_a_clear_error(
 
 
 def test_doctor_reports_a_chain_only_when_none_of_it_can_run() -> None:
-    from deepsearch.cli_doctor import problems
+    from deepsearch.cli.doctor import problems
 
     chain = settings(search_provider="serper,brave", serper_api_key=KEY)
     assert not [p for p in problems(chain) if "search provider" in p.what]
@@ -311,7 +311,7 @@ def test_doctor_reports_a_chain_only_when_none_of_it_can_run() -> None:
 
 
 def test_doctor_shows_a_chain_in_order_and_what_it_skips() -> None:
-    from deepsearch.cli_doctor import describe_search
+    from deepsearch.cli.doctor import describe_search
 
     chain = settings(search_provider="serper,brave,duckduckgo", brave_api_key=KEY)
     assert describe_search(chain) == (

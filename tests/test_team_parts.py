@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from deepsearch.graph.team_state import WorkerReport
 from deepsearch.nodes.team_merge import missing_parts, stitch, union_pages, with_missing_note
 from deepsearch.nodes.team_plan import (
     MERGE_RESERVE,
@@ -11,6 +10,7 @@ from deepsearch.nodes.team_plan import (
     worker_share,
 )
 from deepsearch.state import Reference
+from deepsearch.state.team import WorkerReport
 
 EIFFEL = "https://example.org/eiffel"
 BEN = "https://example.org/ben"

@@ -13,7 +13,7 @@ from deepsearch.api import astream_run, build_graph
 from deepsearch.context import Context
 from deepsearch.settings import Settings
 from deepsearch.tools.base import ProviderError
-from deepsearch.tracing import (
+from deepsearch.tools.tracing import (
     TracedReader,
     TracedSearch,
     step_metadata,

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from deepsearch.api import astream_run, build_graph
 from deepsearch.context import Context
 from deepsearch.settings import Settings
-from deepsearch.tracing import traced_reader, traced_search
+from deepsearch.tools.tracing import traced_reader, traced_search
 from tests.support.chat_model import ScriptedChatModel
 from tests.support.langgraph_dev import REPO, offline_env
 from tests.support.memory import MemoryReader, MemorySearch

@@ -21,13 +21,13 @@ from langgraph.types import Send
 
 from deepsearch.context import Context
 from deepsearch.graph.research import research_builder
-from deepsearch.graph.team_state import TeamState, WorkerOutput, WorkerTask
 from deepsearch.nodes.common import run_options
 from deepsearch.nodes.routing import next_step
 from deepsearch.nodes.team_merge import make_team_merge
 from deepsearch.nodes.team_plan import make_team_plan, team_size_of, worker_task
 from deepsearch.nodes.team_worker import make_worker
 from deepsearch.state import WorkerInput
+from deepsearch.state.team import TeamState, WorkerOutput, WorkerTask
 from deepsearch.tools.toolbox import Toolbox
 
 START_TARGETS = ("team_plan", "plan", "beast_mode")

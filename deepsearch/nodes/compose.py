@@ -17,7 +17,7 @@ from deepsearch.prompts.render import (
 )
 from deepsearch.state import Answer, ResearchState
 from deepsearch.tools.toolbox import Toolbox
-from deepsearch.tracing import step_metadata
+from deepsearch.tools.tracing import step_metadata
 
 # The evidence an answer's prompt keeps however tight the budget (~600 tokens).
 EVIDENCE_FLOOR_CHARS = 2_400

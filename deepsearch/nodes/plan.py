@@ -34,7 +34,7 @@ from deepsearch.prompts.render import (
 from deepsearch.state import Action, ResearchState
 from deepsearch.tools.embeddings.local import tokenize
 from deepsearch.tools.toolbox import Toolbox
-from deepsearch.tracing import step_metadata
+from deepsearch.tools.tracing import step_metadata
 
 MAX_UNREAD_FOR_SEARCH = 50
 # A sentence holding this share of the question's content words is strong enough

@@ -20,7 +20,7 @@ from deepsearch.prompts.render import render_evaluations, render_knowledge, rend
 from deepsearch.state import ResearchState
 from deepsearch.tools.embeddings.local import similarity
 from deepsearch.tools.toolbox import Toolbox
-from deepsearch.tracing import step_metadata
+from deepsearch.tools.tracing import step_metadata
 
 MAX_NEW_QUESTIONS = 2
 MAX_GAPS = 5

@@ -26,7 +26,6 @@ from deepsearch.citations import (
     strip_footnote_section,
 )
 from deepsearch.context import Context
-from deepsearch.graph.team_state import TeamState, WorkerReport
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
 from deepsearch.nodes.compose import WrittenAnswer
 from deepsearch.nodes.room import call_limit, fit_call
@@ -35,6 +34,7 @@ from deepsearch.prompts import team
 from deepsearch.prompts.fit import Section
 from deepsearch.prompts.render import defuse, language_rule, render_sources, source_ids
 from deepsearch.state import Answer, PageRecord, Reference
+from deepsearch.state.team import TeamState, WorkerReport
 from deepsearch.tools.llm import LLMUnavailable, extract_json
 from deepsearch.tools.toolbox import Toolbox
 

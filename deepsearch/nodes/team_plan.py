@@ -15,13 +15,13 @@ from pydantic import BaseModel, Field
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
-from deepsearch.graph.team_state import SubProblem, TeamState, WorkerTask
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, today, untrusted
 from deepsearch.nodes.room import call_limit
 from deepsearch.progress import emit
 from deepsearch.prompts import team
 from deepsearch.prompts.render import defuse, render_knowledge
 from deepsearch.state import Candidate, Knowledge
+from deepsearch.state.team import SubProblem, TeamState, WorkerTask
 from deepsearch.tools.base import ProviderError, SearchResult
 from deepsearch.tools.embeddings.local import similarity
 from deepsearch.tools.toolbox import Toolbox

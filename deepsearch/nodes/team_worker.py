@@ -19,9 +19,9 @@ from langgraph.runtime import Runtime
 
 from deepsearch.budget import reserve_reached
 from deepsearch.context import Context
-from deepsearch.graph.team_state import WorkerReport, WorkerStatus, WorkerTask
 from deepsearch.nodes.common import NodeFn, run_options
 from deepsearch.progress import emit
+from deepsearch.state.team import WorkerReport, WorkerStatus, WorkerTask
 
 
 async def run_loop(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from deepsearch.settings import Settings, get_settings
 from deepsearch.tools.base import Reader, Relevance, SearchProvider
 from deepsearch.tools.llm import LLM, make_llm
-from deepsearch.tracing import traced_reader, traced_search
+from deepsearch.tools.tracing import traced_reader, traced_search
 
 
 @dataclass

@@ -6,9 +6,9 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from deepsearch.corpus import read_document, resolve_corpus_db
 from deepsearch.settings import Settings, get_settings
 from deepsearch.tools.base import Page, ProviderError
+from deepsearch.tools.corpus import read_document, resolve_corpus_db
 
 
 class LocalCorpusReader:

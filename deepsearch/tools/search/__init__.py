@@ -123,7 +123,7 @@ def _build(name: str, settings: Settings) -> SearchProvider:
 
         return ArxivSearch(base_url=settings.arxiv_url, timeout=max(timeout, 30))
     if name == "local":
-        from deepsearch.corpus import resolve_corpus_db
+        from deepsearch.tools.corpus import resolve_corpus_db
         from deepsearch.tools.search.local import LocalSearch
 
         return LocalSearch(resolve_corpus_db(settings.corpus))

@@ -6,8 +6,8 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from deepsearch.corpus import search_corpus
 from deepsearch.tools.base import ProviderError, SearchResponse, SearchResult
+from deepsearch.tools.corpus import search_corpus
 from deepsearch.tools.search.provider import QuerySearch
 
 
@@ -17,7 +17,7 @@ class LocalSearch(QuerySearch):
     name = "local"
 
     def __init__(self, db_path: str | Path) -> None:
-        """Use the index at ``db_path`` (see :func:`deepsearch.corpus.resolve_corpus_db`)."""
+        """Use the index at ``db_path`` (see :func:`deepsearch.tools.corpus.resolve_corpus_db`)."""
         self.db_path = Path(db_path)
 
     async def run_query(self, query: str, limit: int, language: str | None) -> SearchResponse:

@@ -1,4 +1,4 @@
-"""The typed state of a DeepSearch run.
+"""The typed state of the research loop.
 
 Everything is plain JSON-able data (TypedDicts), so checkpointers, the LangGraph
 server and Studio can store and show it. Fields that parallel branches write

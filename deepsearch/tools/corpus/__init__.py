@@ -14,11 +14,16 @@ The package: :mod:`.text` (documents, passages), :mod:`.documents` and
 
 from __future__ import annotations
 
-from deepsearch.corpus.build import IndexStats, build_benchmark_corpus, finalize_index, index_corpus
-from deepsearch.corpus.documents import SUFFIXES, extract_documents
-from deepsearch.corpus.jsonl import benchmark_doc_url, benchmark_paragraphs
-from deepsearch.corpus.paths import INDEX_FILENAME, default_index_path, resolve_corpus_db
-from deepsearch.corpus.search import (
+from deepsearch.tools.corpus.build import (
+    IndexStats,
+    build_benchmark_corpus,
+    finalize_index,
+    index_corpus,
+)
+from deepsearch.tools.corpus.documents import SUFFIXES, extract_documents
+from deepsearch.tools.corpus.jsonl import benchmark_doc_url, benchmark_paragraphs
+from deepsearch.tools.corpus.paths import INDEX_FILENAME, default_index_path, resolve_corpus_db
+from deepsearch.tools.corpus.search import (
     MAX_DOCUMENT_CHARS,
     MAX_K,
     CorpusHit,
@@ -28,7 +33,7 @@ from deepsearch.corpus.search import (
     read_document,
     search_corpus,
 )
-from deepsearch.corpus.text import Document, quote_path, split_passages
+from deepsearch.tools.corpus.text import Document, quote_path, split_passages
 
 __all__ = [
     "INDEX_FILENAME",

@@ -10,16 +10,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from deepsearch.cli_options import (
+from deepsearch.cli.options import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
     Effort,
     RunOptions,
     err,
-    guarded,
     out,
-    require_llm,
+    run_to_exit,
     with_run_options,
 )
 from deepsearch.context import Context
@@ -147,12 +146,11 @@ def eval_command(
     if not items:
         err.print(f"[red]{escape(str(dataset))} holds no questions.[/]")
         raise typer.Exit(EXIT_USAGE)
-    require_llm()
-    context = run.context()
     name = dataset.stem
     target = out_dir or Path("eval-results") / name
-    code = guarded(
-        _evaluate(
+    run_to_exit(
+        run,
+        lambda context: _evaluate(
             name,
             items,
             context,
@@ -160,6 +158,5 @@ def eval_command(
             concurrency=concurrency,
             use_judge=not no_judge,
             judge_model=judge_model,
-        )
+        ),
     )
-    raise typer.Exit(code)

@@ -8,10 +8,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deepsearch.corpus.documents import MAX_FILE_BYTES, SUFFIXES, extract_documents
-from deepsearch.corpus.jsonl import jsonl_documents
-from deepsearch.corpus.search import TOKENIZER, forget_index
-from deepsearch.corpus.text import Document
+from deepsearch.tools.corpus.documents import MAX_FILE_BYTES, SUFFIXES, extract_documents
+from deepsearch.tools.corpus.jsonl import jsonl_documents
+from deepsearch.tools.corpus.search import TOKENIZER, forget_index
+from deepsearch.tools.corpus.text import Document
 
 _SCHEMA = f"""
 PRAGMA journal_mode=WAL;

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from deepsearch.cli_options import (
+from deepsearch.cli.options import (
     EXIT_FAILED,
     EXIT_NOT_CONFIGURED,
     EXIT_OK,
@@ -24,9 +24,8 @@ from deepsearch.cli_options import (
     Effort,
     RunOptions,
     err,
-    guarded,
     out,
-    require_llm,
+    run_to_exit,
     with_run_options,
 )
 from deepsearch.context import Context
@@ -52,7 +51,7 @@ async def _stream_with_checkpoints(
     from langgraph.types import StreamMode
 
     from deepsearch.api import astream_run, build_graph, result_from_state
-    from deepsearch.cli_doctor import deepsearch_home
+    from deepsearch.cli.doctor import deepsearch_home
     from deepsearch.persistence import pending_nodes, sqlite_checkpointer, thread_config
 
     modes: list[StreamMode] = ["custom", "values"]
@@ -81,7 +80,7 @@ async def _stream_with_checkpoints(
 async def _run_ask(
     question: str | None, context: Context, thread_id: str, *, as_json: bool, quiet: bool
 ) -> int:
-    from deepsearch.cli_view import RunView, print_result, print_summary
+    from deepsearch.cli.view import RunView, print_result, print_summary
 
     result = None
     view = RunView(err)
@@ -125,11 +124,10 @@ def ask(
     if question is None and thread is None:
         err.print("[red]Give a question, or --thread ID to resume an interrupted run.[/]")
         raise typer.Exit(EXIT_USAGE)
-    require_llm()
-    context = run.context()
     thread_id = thread or uuid.uuid4().hex[:12]
-    code = guarded(_run_ask(question, context, thread_id, as_json=as_json, quiet=quiet))
-    raise typer.Exit(code)
+    run_to_exit(
+        run, lambda context: _run_ask(question, context, thread_id, as_json=as_json, quiet=quiet)
+    )
 
 
 @app.command()
@@ -161,7 +159,7 @@ def index(
     db: Annotated[str | None, typer.Option("--db", help="Index file to write.")] = None,
 ) -> None:
     """Index local documents for the ``local`` search provider."""
-    from deepsearch.cli_index import index_command
+    from deepsearch.cli.index import index_command
 
     index_command(path, db)
 
@@ -169,7 +167,7 @@ def index(
 @app.command(name="config")
 def config_command() -> None:
     """Show what is configured, what is missing and how to fix it (keys are never printed)."""
-    from deepsearch.cli_doctor import print_report
+    from deepsearch.cli.doctor import print_report
     from deepsearch.settings import ConfigurationError, get_settings
 
     try:
@@ -185,7 +183,7 @@ app.command(name="doctor", help="Alias of `config`.")(config_command)
 
 
 def _register_eval() -> None:
-    from deepsearch.evaluation.command import eval_command
+    from deepsearch.cli.eval import eval_command
 
     app.command(name="eval")(eval_command)
 
@@ -199,7 +197,3 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()

@@ -14,7 +14,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
-from deepsearch.state import (
+from deepsearch.state.research import (
     Answer,
     Knowledge,
     PageRecord,

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from deepsearch.corpus.jsonl import benchmark_doc_url
-from deepsearch.corpus.text import Document, quote_path
+from deepsearch.tools.corpus.jsonl import benchmark_doc_url
+from deepsearch.tools.corpus.text import Document, quote_path
 
 MAX_DOCUMENT_CHARS = 200_000
 MAX_K = 100

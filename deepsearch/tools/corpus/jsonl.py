@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from deepsearch.corpus.text import Document, quote_path, split_passages
+from deepsearch.tools.corpus.text import Document, quote_path, split_passages
 
 _TEXT_FIELDS = ("text", "content", "body", "paragraph_text", "contents", "passage")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from deepsearch.corpus.jsonl import jsonl_documents
-from deepsearch.corpus.text import Document, quote_path, split_passages
+from deepsearch.tools.corpus.jsonl import jsonl_documents
+from deepsearch.tools.corpus.text import Document, quote_path, split_passages
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".rst"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}

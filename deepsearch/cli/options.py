@@ -1,14 +1,19 @@
-"""Shared pieces of the ``deepsearch`` commands: per-run option flags, consoles, exit codes."""
+"""Shared pieces of the ``deepsearch`` commands: per-run option flags, consoles, exit codes.
+
+A command that runs the agent (``ask``, ``eval``) takes ``run: RunOptions`` under
+:func:`with_run_options` and hands its coroutine to :func:`run_to_exit`, which checks
+the configuration, builds the run's context and turns the outcome into an exit code.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, NoReturn, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -208,3 +213,17 @@ def guarded(coro: Any) -> int:
     except Exception as exc:
         err.print(f"[bold red]The run failed:[/] {type(exc).__name__}: {exc}", highlight=False)
         return EXIT_FAILED
+
+
+def run_to_exit(run: RunOptions, start: Callable[[Context], Coroutine[Any, Any, int]]) -> NoReturn:
+    """Run a command's coroutine on the run's context and exit with the code it returns.
+
+    Args:
+        run: The per-run flags the command received.
+        start: Makes the command's coroutine from the run's :class:`Context`.
+
+    Raises:
+        typer.Exit: Always: 3 when no LLM is configured, else the code of :func:`guarded`.
+    """
+    require_llm()
+    raise typer.Exit(guarded(start(run.context())))

@@ -6,8 +6,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from deepsearch.corpus.documents import SUFFIXES
 from deepsearch.settings import ConfigurationError
+from deepsearch.tools.corpus.documents import SUFFIXES
 
 INDEX_FILENAME = ".deepsearch-index.sqlite3"
 CACHE_DIR = Path("~/.cache/deepsearch/corpora").expanduser()

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from deepsearch.corpus import default_index_path, index_corpus
+from deepsearch.tools.corpus import default_index_path, index_corpus
 
 
 def index_command(path: str | Path, db: str | Path | None = None) -> dict[str, Any]:

@@ -1,0 +1,5 @@
+"""``python -m deepsearch.cli``: the ``deepsearch`` command."""
+
+from deepsearch.cli.app import main
+
+main()
