@@ -159,7 +159,7 @@ class ChatCompletionRequest(OpenAIRequest):
 
     budget_tokens: Annotated[int, Field(ge=1, le=MAX_BUDGET)] | None = None
     max_attempts: Annotated[int, Field(ge=1, le=20)] | None = None
-    team_size: Annotated[int, Field(ge=1, le=1000)] | None = None
+    team_size: Annotated[int, Field(ge=1)] | None = None  # at most the server's limit
     no_direct_answer: bool | None = None
     boost_hostnames: Hostnames | None = None
     bad_hostnames: Hostnames | None = None
@@ -220,9 +220,11 @@ class ChatCompletionRequest(OpenAIRequest):
         self.check_supported()
         if self.team_size is not None and self.team_size > max_team_size:
             raise bad_request(
-                f"team_size must be at most {max_team_size}.",
+                f"Invalid 'team_size': integer above maximum value. Expected a value <= "
+                f"{max_team_size} (this server's DEEPSEARCH_MAX_TEAM_SIZE), but got "
+                f"{self.team_size} instead.",
                 param="team_size",
-                code="invalid_value",
+                code="integer_above_max_value",
             )
         effort = self.reasoning_effort
         options: dict[str, Any] = {
