@@ -85,7 +85,7 @@ def test_every_spec_field_maps_onto_the_run_context() -> None:
                 "json_schema": {"name": "x", "schema": schema},
             },
             "temperature": 0.3,
-            "tools": [{"type": "function"}],
+            "tools": [{"type": "function", "function": {"name": "get_weather"}}],
             "user": "someone",
         }
     )
@@ -261,14 +261,15 @@ def test_bad_attachments_are_client_errors(
 
 def test_body_limit_holds_for_declared_and_chunked_bodies(base_url: str) -> None:
     big = json.dumps({"messages": USER, "padding": "x" * 70_000}).encode()
-    declared = httpx.post(base_url + "/v1/chat/completions", content=big)
+    headers = {"Content-Type": "application/json"}
+    declared = httpx.post(base_url + "/v1/chat/completions", content=big, headers=headers)
     assert declared.status_code == 413 and error_of(declared)["code"] == "request_too_large"
 
     def pieces() -> Iterator[bytes]:
         for i in range(0, len(big), 8192):
             yield big[i : i + 8192]
 
-    chunked = httpx.post(base_url + "/v1/chat/completions", content=pieces())
+    chunked = httpx.post(base_url + "/v1/chat/completions", content=pieces(), headers=headers)
     assert chunked.status_code == 413 and error_of(chunked)["code"] == "request_too_large"
 
 

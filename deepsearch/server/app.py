@@ -61,7 +61,9 @@ def create_app(
         version="0.1.0",
     )
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=server.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=server.body_limit, idle_seconds=server.body_timeout
+    )
     if server.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -6,7 +6,6 @@ A run lives exactly as long as its client: a disconnect cancels it (stream and n
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -22,15 +21,13 @@ from deepsearch.api import DeepSearchResult, astream_run, build_graph
 from deepsearch.server.attachments import run_input
 from deepsearch.server.chunks import Completion, progress_of, think_line
 from deepsearch.server.config import ServerSettings
-from deepsearch.server.errors import (
-    APIError,
-    SafeJSONResponse,
-    bad_request,
-    from_run_failure,
-    from_validation,
-)
+from deepsearch.server.context_limit import fit_to_context
+from deepsearch.server.errors import APIError, SafeJSONResponse, bad_request, from_run_failure
+from deepsearch.server.param_errors import from_validation
+from deepsearch.server.request_body import ClientGone, read_json_object
 from deepsearch.server.schemas import ChatCompletionRequest
 from deepsearch.settings import NO_LLM_MESSAGE, ConfigurationError, Settings, get_settings
+from deepsearch.tools.tokens import configured_context_window
 
 T = TypeVar("T")
 Graph = CompiledStateGraph[Any, Any, Any, Any]
@@ -41,10 +38,6 @@ QUEUED: Event = {
     "kind": "queued",
     "text": "The server is busy: waiting for a free run slot.",
 }
-
-
-class ClientGone(Exception):
-    """The client disconnected before its answer was ready."""
 
 
 @dataclass
@@ -63,28 +56,41 @@ class GraphSource:
             self.graph = build_graph(settings=self.settings)
         return self.graph
 
+    def run_settings(self) -> Settings:
+        """Return the settings runs use (given, else from the environment)."""
+        return self.settings or get_settings()
+
     def preflight(self) -> None:
         """Fail fast (503) when the default graph has no LLM to call."""
-        settings = self.settings or get_settings()
-        if self.is_default and not settings.llm_configured():
+        if self.is_default and not self.run_settings().llm_configured():
             raise from_run_failure(ConfigurationError(NO_LLM_MESSAGE))
 
 
 async def parse_request(request: Request) -> ChatCompletionRequest:
-    """Read (within the body limit), decode and validate a chat completion request."""
-    raw = await request.body()
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise bad_request("The request body is not valid JSON.", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise bad_request("The request body must be a JSON object.", code="invalid_json")
+    """Read (within the body limits), decode and validate a chat completion request."""
+    data = await read_json_object(request)
     try:
         return ChatCompletionRequest.model_validate(data)
     except ValidationError as exc:
         raise from_validation(exc) from None
     except RecursionError:
         raise bad_request("The request is nested too deeply.") from None
+
+
+def check_search_provider(name: str | None, settings: Settings) -> None:
+    """Refuse (400) a per-request search provider that this server cannot use."""
+    if name is None:
+        return
+    from deepsearch.tools.search import make_search_provider
+
+    try:
+        make_search_provider(name, settings)
+    except ConfigurationError as exc:
+        raise bad_request(
+            f"search_provider '{name}' is not available on this server: {exc}"[:800],
+            param="search_provider",
+            code="unsupported_value",
+        ) from None
 
 
 async def wait_for_disconnect(request: Request) -> None:
@@ -235,9 +241,15 @@ class CompletionsEndpoint:
 
     async def __call__(self, request: Request) -> Response:
         """Answer one chat completion request (SSE when ``stream`` is true)."""
-        req = await parse_request(request)
+        try:
+            req = await parse_request(request)
+        except ClientGone:
+            return Response(status_code=499)
         context = req.to_context(self.server.max_team_size)
         run = await run_input(req.messages, self.server.max_file_bytes)
+        settings = self.graphs.run_settings()
+        check_search_provider(context.search_provider, settings)
+        fit_to_context(run, configured_context_window(settings))
         self.graphs.preflight()
         events = self.run_in_own_task(
             astream_run(

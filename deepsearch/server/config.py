@@ -20,8 +20,11 @@ class ServerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     api_key: SecretStr | None = Field(default=None, alias="DEEPSEARCH_API_KEY")
-    max_body_bytes: int = Field(default=32 * MIB, alias="DEEPSEARCH_MAX_BODY_BYTES", gt=0)
+    # Unset: room for one largest attachment as a base64 data URI (4/3 of its bytes) and
+    # the rest of the request; 16 MiB with the default 10 MiB file limit.
+    max_body_bytes: int | None = Field(default=None, alias="DEEPSEARCH_MAX_BODY_BYTES", gt=0)
     max_file_bytes: int = Field(default=10 * MIB, alias="DEEPSEARCH_MAX_FILE_BYTES", gt=0)
+    body_timeout: float = Field(default=30.0, alias="DEEPSEARCH_BODY_TIMEOUT", gt=0)
     rate_limit_per_minute: int = Field(default=0, alias="DEEPSEARCH_RATE_LIMIT", ge=0)
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="DEEPSEARCH_CORS_ORIGINS"
@@ -30,6 +33,13 @@ class ServerSettings(BaseSettings):
     # Runs beyond this wait for a slot (their stream is already open), which keeps the
     # event loop responsive to new requests when the CPU is saturated.
     max_concurrent_runs: int = Field(default=64, alias="DEEPSEARCH_MAX_CONCURRENT_RUNS", ge=1)
+
+    @property
+    def body_limit(self) -> int:
+        """Return the request body cap in bytes (configured, else derived from the file limit)."""
+        if self.max_body_bytes is not None:
+            return self.max_body_bytes
+        return max(16 * MIB, -(-self.max_file_bytes * 4 // 3) + MIB)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

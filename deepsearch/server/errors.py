@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -72,19 +71,6 @@ def bad_request(message: str, *, param: str | None = None, code: str | None = No
     return APIError(400, message, param=param, code=code or "invalid_request")
 
 
-def from_validation(exc: ValidationError | RequestValidationError) -> APIError:
-    """Turn the first pydantic validation problem into a 400 naming the field."""
-    errors = exc.errors()
-    if not errors:
-        return bad_request("Invalid request.")
-    first = errors[0]
-    param = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or None
-    message = str(first.get("msg", "invalid value"))
-    if param:
-        message = f"Invalid value for '{param}': {message}"
-    return bad_request(message[:500], param=param, code="invalid_value")
-
-
 def from_run_failure(exc: BaseException) -> APIError:
     """Map an exception raised by a run to an error the client can act on."""
     from deepsearch.tools.base import ProviderError
@@ -95,8 +81,20 @@ def from_run_failure(exc: BaseException) -> APIError:
     if isinstance(exc, ConfigurationError):
         code = "llm_not_configured" if str(exc) == NO_LLM_MESSAGE else "not_configured"
         return APIError(503, str(exc), type="server_error", code=code)
-    if isinstance(exc, LLMUnavailable | ProviderError):
-        return APIError(502, f"An upstream service failed: {exc}"[:800], type="upstream_error")
+    if isinstance(exc, LLMUnavailable):
+        return APIError(
+            502,
+            f"The upstream LLM endpoint failed: {exc}"[:800],
+            type="upstream_error",
+            code="llm_unavailable",
+        )
+    if isinstance(exc, ProviderError):
+        return APIError(
+            502,
+            f"The upstream service '{exc.provider}' failed: {exc}"[:800],
+            type="upstream_error",
+            code="upstream_unavailable",
+        )
     log.error("run failed", exc_info=exc)
     return APIError(
         500,
@@ -114,6 +112,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return exc.response()
 
     async def validation_error(request: Request, exc: Exception) -> Response:
+        from deepsearch.server.param_errors import from_validation
+
         assert isinstance(exc, RequestValidationError)
         return from_validation(exc).response()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from collections import deque
@@ -21,15 +22,34 @@ def body_too_large(max_bytes: int) -> APIError:
     )
 
 
-class BodyLimitMiddleware:
-    """Reject bodies over ``max_bytes``: at once from Content-Length, else while streaming in."""
+def body_too_slow(seconds: float) -> APIError:
+    """Return the 408 for a body that stopped arriving."""
+    return APIError(
+        408,
+        f"The request body stopped arriving: no data for {seconds:g} seconds (a body shorter "
+        "than its Content-Length?).",
+        code="request_timeout",
+    )
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodyLimitMiddleware:
+    """Bound how a request body is read: its size, and the wait for each piece of it.
+
+    A body whose Content-Length is over ``max_bytes`` is refused before a byte of it is
+    read; a chunked one as soon as the bytes read pass the limit, so the rest is never
+    read. Either way the client gets a 413. A body that stops arriving for
+    ``idle_seconds`` (one shorter than its Content-Length, or a stalled upload) is
+    refused with a 408: without that, its handler would wait for the missing bytes for
+    as long as the client keeps the connection open.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, idle_seconds: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.idle_seconds = idle_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Pass the request on with a receive channel that counts body bytes."""
+        """Pass the request on with a receive channel that counts and times body bytes."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -46,17 +66,24 @@ class BodyLimitMiddleware:
                 await body_too_large(self.max_bytes).response()(scope, receive, send)
                 return
         received = 0
+        complete = False
 
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+        async def guarded_receive() -> Message:
+            nonlocal received, complete
+            if complete:  # the body is in; what follows is the wait for a disconnect
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.idle_seconds)
+            except TimeoutError:
+                raise body_too_slow(self.idle_seconds) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise body_too_large(self.max_bytes)
+                complete = not message.get("more_body", False)
             return message
 
-        await self.app(scope, counting_receive, send)
+        await self.app(scope, guarded_receive, send)
 
 
 def bearer_token(request: Request) -> str | None:
