@@ -9,11 +9,12 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
-from langgraph.types import Command
+from langgraph.types import Command, Overwrite
 
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, run_options
 from deepsearch.nodes.routing import next_step
+from deepsearch.nodes.screened import ScreeningNotes, screen_knowledge
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, Knowledge, ResearchState
 from deepsearch.tools.llm import message_text
@@ -113,4 +114,11 @@ def prepare_update(state: ResearchState, ctx: Context) -> dict[str, Any]:
     if history:
         update["knowledge"] = history
     emit({**state, **update}, "start", f"Question: {question}", budget_tokens=budget)
+    # Knowledge given as input (attached files) is fetched content: screen it like a page.
+    notes = ScreeningNotes({**state, **update})
+    screened = screen_knowledge(state.get("knowledge", []), notes)
+    if screened is not None:
+        update["knowledge"] = Overwrite([*screened, *history])
+        update["diary"] = notes.diary
+        update.update(notes.update())
     return update
