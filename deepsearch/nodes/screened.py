@@ -72,7 +72,7 @@ def screen_knowledge(items: Sequence[Knowledge], notes: ScreeningNotes) -> list[
         if screened.removed:
             changed = True
             what = "file" if item["kind"] == "file" else "page"
-            notes.add(what, screened.removed, screened.demands, item["question"][:120])
+            notes.add(what, screened.removed, screened.demands)
         out.append({**item, "answer": screened.text})
     return out if changed else None
 

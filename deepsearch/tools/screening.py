@@ -13,6 +13,7 @@ kept apart (never shown to a model) so the final answer can be checked against t
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ from deepsearch.tools.base import Page, Reader, SearchProvider, SearchResponse, 
 from deepsearch.tools.instructions import instruction_in, weak_directive
 
 MAX_SLUG_WORDS = 30
+THREAD_CHARS = 50_000  # above this, a page is screened in a worker thread (CPU bound)
 MAX_FOLLOWERS = 3  # sentences after an order that still speak to the reader go with it
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 _BLOCK_START = re.compile(r"^\s*(?:[-*+•]\s|#{1,6}\s|\||\d{1,3}[.)]\s)")
@@ -172,7 +174,10 @@ class ScreenedReader:
 
     async def read(self, url: str) -> Page:
         """Read ``url`` with the wrapped reader and screen the page."""
-        return screen_page(await self.inner.read(url))
+        page = await self.inner.read(url)
+        if len(page.text) > THREAD_CHARS:
+            return await asyncio.to_thread(screen_page, page)
+        return screen_page(page)
 
 
 def screened_search(provider: SearchProvider) -> SearchProvider:
