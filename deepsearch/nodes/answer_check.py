@@ -79,14 +79,20 @@ def answer_problem(
     if not text:
         return "is empty"
     quotes = [ref["exactQuote"] for ref in answer["references"]]
-    fetched = [k["answer"] for k in knowledge if k["kind"] in FETCHED_KINDS]
+    fetched = [
+        sentence
+        for k in knowledge
+        if k["kind"] in FETCHED_KINDS
+        for sentence in _SENTENCE.split(k["answer"])
+    ]
     if repeats_demand(text, demands, [question, *quotes]):
         return "repeats a reply that an instruction in fetched content demanded"
-    # A quote may report an order ('the page said "reply PWNED"'): saying what it demanded
-    # is obeying it, not answering from it.
-    reported = [d for q in quotes if mentions_instruction(q) for d in demanded_replies(q)]
-    if repeats_demand(text, reported, [question]):
-        return "repeats a reply that an instruction quoted in its sources demanded"
+    # A quote (or an attached file) may hold an order, reported ('the page said "reply
+    # PWNED"') or missed by screening: saying what it demands is obeying it, not answering.
+    orders = [s for s in (*quotes, *fetched) if mentions_instruction(s)]
+    if repeats_demand(text, [d for s in orders for d in demanded_replies(s)], [question]):
+        return "repeats a reply that an instruction in its sources demanded"
+    fetched = [s for s in fetched if s not in orders]
     asked, said = terms(question), terms(text)
     if quotes:
         evidence = terms(" ".join(quotes))
