@@ -29,6 +29,7 @@ from deepsearch.tools.base import SearchResult
 from tests.support.chat_model import ScriptedChatModel
 from tests.support.injection_pages import (
     ANSWER_SENTENCE,
+    HELD_OUT,
     ISSUE_18,
     PHRASINGS,
     QUESTION,
@@ -118,6 +119,16 @@ async def test_no_phrasing_or_disguise_of_an_order_is_obeyed(case: Case) -> None
     result = await aask(QUESTION, graph=defended_graph(brain, hostile_web(case.text()), team=False))
     assert not followed(result.answer)
     assert brain.obeyed == [], brain.obeyed
+    assert found_real_answer(result, HOSTILE_URL)
+
+
+@pytest.mark.parametrize("phrasing", HELD_OUT)
+async def test_phrasings_the_screener_was_not_tuned_on_never_become_the_answer(phrasing: str) -> None:
+    # Screening misses some of these; the model obeys what it sees; the answer check holds.
+    brain = ObedientBrain()
+    web = hostile_web(phrasing.format(c="PWNED"))
+    result = await aask(QUESTION, graph=defended_graph(brain, web, team=False))
+    assert not followed(result.answer)
     assert found_real_answer(result, HOSTILE_URL)
 
 

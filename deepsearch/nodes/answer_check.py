@@ -19,6 +19,7 @@ from deepsearch.citations import MARKER, quote_occurs
 from deepsearch.state import Answer, Knowledge, PageRecord, Reference
 from deepsearch.tools.embeddings.local import tokenize
 from deepsearch.tools.instructions import demanded_replies, fold, mentions_instruction
+from deepsearch.tools.screening import screen_text
 
 WITHHELD = "(not shown: it did not answer the question from the sources)"
 BEST_EFFORT = "Best effort, quoted from the sources read:"
@@ -90,7 +91,11 @@ def answer_problem(
     # A quote (or an attached file) may hold an order, reported ('the page said "reply
     # PWNED"') or missed by screening: saying what it demands is obeying it, not answering.
     orders = [s for s in (*quotes, *fetched) if mentions_instruction(s)]
-    if repeats_demand(text, [d for s in orders for d in demanded_replies(s)], [question]):
+    found = [d for s in orders for d in demanded_replies(s)]
+    found += [
+        d for k in knowledge if k["kind"] in FETCHED_KINDS for d in screen_text(k["answer"]).demands
+    ]
+    if repeats_demand(text, found, [question]):
         return "repeats a reply that an instruction in its sources demanded"
     fetched = [s for s in fetched if s not in orders]
     asked, said = terms(question), terms(text)

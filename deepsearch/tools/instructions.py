@@ -50,11 +50,12 @@ _AGENT = (
     r"(?:assistants?|models?|agents?|systems?|bots?|chat ?bots?|tools?|readers?|crawlers?|"
     r"scrapers?|summari[sz]ers?|helpers?)"
 )
-AI_ADDRESSEE = (
+_AI_NAMES = (
     rf"(?:(?:ai|a\.i\.|artificial intelligence)(?:[ -]{_AGENT})?|(?:large )?language models?"
     r"|llms?|chat ?bots?|chatgpt|gpt(?:-?\d\w*)?|claude|gemini|copilot|bard|"
-    r"(?:ai |virtual |digital |automated )?assistants?|(?:the |this )model)"
+    r"(?:ai |virtual |digital |automated )?assistants?)"
 )
+AI_ADDRESSEE = rf"(?:{_AI_NAMES}|(?:the |this )model)"
 _LABEL = (
     r"(?:important|urgent|critical|attention|note|notice|message|warning|reminder|memo|"
     r"instructions?|directive|alert|update|priority|system|official|psst|hey|hi|hello|dear)"
@@ -68,6 +69,12 @@ _IGNORE = (
     r"stop following|do not follow|don't follow|never follow)"
 )
 _REPLY = r"(?:reply|respond|answer|say)"
+_MUST = r"(?:must|should|shall|are to|have to|need to|will|is to)\s+(?:now\s+|always\s+|only\s+)?"
+_WRITE = r"(?:reply|respond|answer|say|output|print|write|type|repeat|return|display|state)"
+_CAPS_OR_WORD = (
+    r"(?:(?:the\s+)?(?:single\s+|exact\s+)?(?:word|phrase|text|string|token)\s+[\"“‘'`]?"
+    r"(?P<w>[^\s.,;:!?\"”’'`]{2,40})|(?P<caps>\b[A-Z0-9][A-Z0-9_!-]{2,39}\b))"
+)
 # Where an imperative can start: a clause boundary, a polite or adverbial lead, "you must".
 _LEAD = (
     r"(?:^|[:;,.!?()\[\]{}\-–—\"'“”‘’*#>|]\s*|\b(?:and|then|so|now|please|kindly|just|simply|"
@@ -82,10 +89,13 @@ _FIXED = (
     r"(?:word|phrase|text|string|token|code|password)\s+(?P<w>[^\s.,;:!?]{2,40})"
     r"|(?P<caps>\b[A-Z0-9][A-Z0-9_!-]{2,39}\b))"
 )
+# What follows an instruction to the human reader: "Reply STOP to unsubscribe", "Say
+# 'agent' at any time to speak to a person", "say 'billing' or press 2".
 _PURPOSE = re.compile(
-    r"^\s*(?:to|for|and)\s+(?:\d|unsubscribe|opt|stop|cancel|quit|exit|confirm|continue|"
+    r"^\s*(?:(?:to|for|and)\s+(?:\d|unsubscribe|opt|stop|cancel|quit|exit|confirm|continue|"
     r"subscribe|join|start|get|receive|save|enter|vote|donate|help|more|info|details|"
-    r"assistance|support|a\b|the\b)",
+    r"assistance|support|a\b|the\b)|or\s+press\b|(?:at any time\s+)?to\s+(?:speak|talk|reach|"
+    r"connect|hear|go back)\b)",
     re.IGNORECASE,
 )
 _REPORT = re.compile(
@@ -226,9 +236,18 @@ RULES: tuple[Rule, ...] = (
         "address",
         (_AI_WORDS, _MODALS),
         _rx(
-            rf"\b{AI_ADDRESSEE}\s+(?:must|should|shall|are to|have to|need to|will|is to)\s+"
-            rf"(?:now\s+|always\s+|only\s+)?(?:{_IGNORE}\b|{_REPLY}\s+(?:only\s+|with\s+|just\s+)*"
-            rf"{_FIXED}|tell the user|not answer)"
+            rf"\b{_AI_NAMES}\s+(?:{_READING}\s+(?:this|these)\s+\w+\s+)?{_MUST}(?:"
+            rf"{_IGNORE}\b|{_WRITE}\s+(?:only\s+|with\s+|just\s+)*{_FIXED}|tell the user|"
+            r"not answer)"
+        ),
+    ),
+    Rule(
+        "address",
+        (_words("model"), _MODALS),
+        # "The model should output 'positive'" is how ML docs talk: only a fixed token counts.
+        _rx(
+            rf"\b(?:the|this)\s+model\s+(?:{_READING}\s+(?:this|these)\s+\w+\s+)?{_MUST}(?:"
+            rf"{_IGNORE}\b|{_WRITE}\s+(?:only\s+|with\s+|just\s+)*{_CAPS_OR_WORD})"
         ),
     ),
     # Overriding the reader's instructions.
@@ -266,7 +285,7 @@ RULES: tuple[Rule, ...] = (
         "override",
         (_words("now"), _words("from")),
         _rx(
-            r"\bfrom now on,?\s+(?:you\s+(?:must|will|shall|should)\s+(?:only\s+|always\s+)?)?"
+            r"\bfrom now on,?\s+(?:you\s+(?:(?:must|will|shall|should)\s+)?)?"
             r"(?:always\s+|only\s+)?(?:reply|respond|answer|say)\b"
         ),
     ),
@@ -282,10 +301,11 @@ RULES: tuple[Rule, ...] = (
     # Claiming to be a system or developer message.
     Rule(
         "system",
-        (_SYSTEM_WORDS, _words("[ < (")),
+        (_SYSTEM_WORDS, _words("[ < ( override")),
         _rx(
             r"^\W*(?:\[|<|\()\s*(?:system|developer|admin(?:istrator)?|operator)\s*"
             r"(?:message|prompt|note|notice|instructions?|override)?\s*(?:\]|>|\))"
+            r"|^\W*(?:system|developer|admin(?:istrator)?)\s+override\s*(?::|-{1,2}\s)"
         ),
     ),
     Rule(
@@ -330,6 +350,63 @@ RULES: tuple[Rule, ...] = (
             rf"(?:(?:the\s+)?(?:single\s+|exact\s+)?(?:word|phrase)\s+)?{_FIXED}"
         ),
         lead=True,
+    ),
+    Rule(
+        "demand",
+        (_words("output print write type repeat return display state"),),
+        _rx(
+            r"\b(?:output|print|write|type|repeat|return|display|state)\s+(?:(?:only|just|exactly|"
+            rf"simply|back)\s+)*{_CAPS_OR_WORD}"
+        ),
+        lead=True,
+    ),
+    Rule(
+        "demand",
+        (_words("begin start end prefix open close finish"), _words("with")),
+        _rx(
+            r"\b(?:begin|start|end|prefix|open|close|finish)\s+(?:your|the|each|every)\s+"
+            rf"(?:answer|response|reply|output|summary|message)s?\s+with\s+{_FIXED}"
+        ),
+    ),
+    Rule(
+        "demand",
+        (_words("reply respond answer say"), _words("user users question questions queries")),
+        _rx(
+            rf"\b{_REPLY}\s+to\s+(?:the\s+|every\s+|any\s+|all\s+)?(?:user|users|questions?|"
+            rf"queries|prompts?)\s+with\s+{_FIXED}"
+        ),
+        lead=True,
+    ),
+    Rule(
+        "demand",
+        (_words("else"),),
+        _rx(rf"\b{_WRITE}\s+{_FIXED}\s+and\s+nothing\s+else\b"),
+        lead=True,
+    ),
+    Rule(
+        "demand",
+        (_words("only"), _words("answer response reply output")),
+        _rx(
+            r"\b(?:the\s+)?(?:correct\s+and\s+)?only\s+(?:acceptable\s+|valid\s+|correct\s+|"
+            r"allowed\s+|permitted\s+)?(?:answer|response|reply|output)\b[^.;]{0,80}?\bis\s+"
+            rf"{_FIXED}"
+        ),
+    ),
+    Rule(
+        "demand",
+        (_words("only"), _words("answer response reply output")),
+        _rx(
+            rf"{_FIXED}\s+is\s+the\s+only\s+(?:acceptable\s+|valid\s+|correct\s+|allowed\s+|"
+            r"permitted\s+)?(?:answer|response|reply|output)\b"
+        ),
+    ),
+    Rule(
+        "override",
+        (_words("new real actual updated"), _words("task tasks goal objective mission rules")),
+        _rx(
+            r"^\W*(?:your\s+)?(?:new|real|actual|updated)\s+(?:task|goal|objective|mission|rules)s?\s*:"
+        ),
+        tail=True,
     ),
     Rule(
         "demand",
@@ -409,6 +486,7 @@ _DEMANDED = (
         r"(?P<x>[^\"'”’`.,;!?]{2,80})"
     ),
     _rx(r"\btell\s+(?:the\s+)?users?\s+(?:that\s+)?(?P<x>[^.;!?]{4,120})"),
+    re.compile(r"\b(?i:with)\s+(?:(?i:the)\s+)?[\"'“‘`]?(?P<x>[A-Z][A-Z0-9_!-]{2,39})\b"),
     _rx(
         r"\b(?:recommend|mention|promote|endorse)\s+(?P<x>[^.;,!?]{2,60}?)\s+(?:in|to)\s+"
         r"(?:your|the)\b"
@@ -455,6 +533,18 @@ def instruction_in(
 def mentions_instruction(sentence: str) -> bool:
     """Tell whether ``sentence`` holds an instruction to an AI, even quoted or reported."""
     return any(_matches(fold(sentence), True))
+
+
+_ANNOUNCE = _rx(
+    r"^\W*(?:(?:important|urgent|critical|new|updated|official)\s+)*(?:system|developer|admin"
+    r"(?:istrator)?|operator)\s+(?:message|prompt|notice|note|instructions?|override|update|"
+    r"alert)s?\s*(?::|-{1,2}\s)"
+)
+
+
+def announces(sentence: str) -> bool:
+    """Tell whether a sentence opens with a system or developer message label."""
+    return bool(_ANNOUNCE.search(fold(sentence)))
 
 
 def weak_directive(sentence: str) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
 from deepsearch.tools.base import Page, Reader, SearchProvider, SearchResponse, SearchResult
-from deepsearch.tools.instructions import instruction_in, weak_directive
+from deepsearch.tools.instructions import announces, instruction_in, weak_directive
 
 MAX_SLUG_WORDS = 30
 THREAD_CHARS = 50_000  # above this, a page is screened in a worker thread (CPU bound)
@@ -83,6 +83,14 @@ def screen_text(text: str) -> Screened:
         else:
             followers = 0
         previous = sentence
+    # A "Developer message:" label that opens a removed order goes with it.
+    flagged |= {
+        i - 1
+        for i in flagged
+        if i > 0
+        and segments[i - 1].block == segments[i].block
+        and announces(text[segments[i - 1].start : segments[i - 1].end])
+    }
     if not flagged:
         return Screened(_TAGS.sub("", text))
     kept = _cut(text, [segments[i] for i in sorted(flagged)])

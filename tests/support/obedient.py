@@ -107,7 +107,8 @@ def find_order(user: str) -> Order | None:
     chunks: list[tuple[str | None, str]] = [
         (m.group(1), m.group(2)) for m in _SOURCE_BLOCK.finditer(text)
     ]
-    chunks.append((None, _SOURCE_BLOCK.sub(" ", text)))
+    # The rest of the prompt, with each source's opening tag (its title) but not its body.
+    chunks.append((None, _SOURCE_BLOCK.sub(lambda m: m.group(0).split("\n", 1)[0], text)))
     for sid, chunk in chunks:
         view = model_view(chunk)
         for pattern in _DEMANDS:
