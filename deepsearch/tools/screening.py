@@ -141,18 +141,28 @@ def screen_results(response: SearchResponse) -> SearchResponse:
 
 
 def screen_page(page: Page) -> Page:
-    """Screen a page's text and title, and drop links whose URL gives an order."""
+    """Screen a page's text and title; drop links whose URL or anchor text gives an order."""
     body, title = screen_text(page.text), screen_line(page.title)
-    links = [link for link in page.links if not url_instructs(link)]
+    demands = [*page.demands, *title.demands, *body.demands]
+    links: list[str] = []
+    link_text: dict[str, str] = {}
+    for link in page.links:
+        anchor = screen_line(page.link_text.get(link, ""))
+        demands += anchor.demands
+        if url_instructs(link) or anchor.removed:
+            continue
+        links.append(link)
+        if anchor.text:
+            link_text[link] = anchor.text
     removed = body.removed + title.removed + len(page.links) - len(links)
-    demands = list(dict.fromkeys((*page.demands, *title.demands, *body.demands)))
     return replace(
         page,
         text=body.text,
         title=title.text,
         links=links,
+        link_text=link_text,
         instructions_removed=page.instructions_removed + removed,
-        demands=demands[:20],
+        demands=list(dict.fromkeys(demands))[:20],
     )
 
 
