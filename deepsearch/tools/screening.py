@@ -14,26 +14,17 @@ kept apart (never shown to a model) so the final answer can be checked against t
 from __future__ import annotations
 
 import asyncio
-import itertools
 import re
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
 from deepsearch.tools.base import Page, Reader, SearchProvider, SearchResponse, SearchResult
 from deepsearch.tools.instructions import announces, instruction_in, weak_directive
+from deepsearch.tools.instructions.sentences import Segment, split_sentences
 
 MAX_SLUG_WORDS = 30
 THREAD_CHARS = 50_000  # above this, a page is screened in a worker thread (CPU bound)
 MAX_FOLLOWERS = 3  # sentences after an order that still speak to the reader go with it
-_FENCE = re.compile(r"^\s*(?:```|~~~)")
-_BLOCK_START = re.compile(r"^\s*(?:[-*+•]\s|#{1,6}\s|\||\d{1,3}[.)]\s)")
-_QUOTE_LINE = re.compile(r"^\s*>")
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)|[。！？]+")
-_ABBREVIATION = re.compile(
-    r"(?:\b(?:e\.g|i\.e|etc|mr|mrs|ms|dr|st|vs|no|fig|inc|ltd|jr|sr|u\.s|approx|cf)|\b[A-Z])\.$",
-    re.IGNORECASE,
-)
 _TAGS = re.compile("[\U000e0000-\U000e007f]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _SLUG = re.compile(r"[/_\-+.=&?#%~:]+")
@@ -48,14 +39,6 @@ class Screened:
     demands: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class _Segment:
-    start: int
-    end: int
-    block: int
-    quoted: bool
-
-
 def screen_text(text: str) -> Screened:
     """Remove the sentences of ``text`` that instruct an AI assistant.
 
@@ -65,7 +48,7 @@ def screen_text(text: str) -> Screened:
     """
     if not text:
         return Screened(text)
-    segments = list(_segments(text))
+    segments = list(split_sentences(text))
     flagged: set[int] = set()
     demands: list[str] = []
     followers = 0
@@ -208,89 +191,7 @@ def screened_reader(reader: Reader) -> Reader:
     return reader if isinstance(reader, ScreenedReader) else ScreenedReader(reader)
 
 
-def screen_all(texts: Sequence[str]) -> tuple[list[str], int, list[str]]:
-    """Screen several texts: the kept texts, the sentences removed, the replies demanded."""
-    kept: list[str] = []
-    removed = 0
-    demands: list[str] = []
-    for text in texts:
-        result = screen_text(text)
-        kept.append(result.text)
-        removed += result.removed
-        demands += [d for d in result.demands if d not in demands]
-    return kept, removed, demands
-
-
-# --- sentences with their place in the text ------------------------------------------------
-def _segments(text: str) -> Iterator[_Segment]:
-    """Split text into sentences (and lines of lists, headings, code) with their offsets."""
-    block = 0
-    for start, end, quoted in _blocks(text):
-        block += 1
-        if quoted:
-            for line_start, line_end in _lines(text, start, end):
-                yield _Segment(line_start, line_end, block, True)
-            continue
-        for s, e in _sentences(text, start, end):
-            yield _Segment(s, e, block, False)
-
-
-def _lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    pos = start
-    for line in text[start:end].splitlines(keepends=True):
-        if line.strip():
-            lead = len(line) - len(line.lstrip())
-            yield pos + lead, pos + len(line.rstrip())
-        pos += len(line)
-
-
-def _blocks(text: str) -> Iterator[tuple[int, int, bool]]:
-    """Yield paragraphs (start, end, quoted): blank lines, list items and fences split them."""
-    start: int | None = None
-    quoted = fence = False
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        is_fence = bool(_FENCE.match(line))
-        quote_line = fence or bool(_QUOTE_LINE.match(line))
-        new_block = (
-            not stripped
-            or is_fence
-            or bool(_BLOCK_START.match(line))
-            or quote_line != quoted
-            or (start is not None and text[start:pos].rstrip().endswith(":"))
-        )
-        if new_block and start is not None:
-            yield start, pos, quoted
-            start = None
-        if is_fence:
-            fence = not fence
-        elif stripped and start is None:
-            start, quoted = pos, quote_line
-        pos += len(line)
-    if start is not None:
-        yield start, len(text), quoted
-
-
-def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Split a paragraph at sentence ends and at line ends that close a sentence."""
-    cuts = [start]
-    chunk = text[start:end]
-    for match in _SENTENCE_END.finditer(chunk):
-        if not _ABBREVIATION.search(chunk[max(0, match.start() - 8) : match.start() + 1]):
-            cuts.append(start + match.end())
-    for match in re.finditer(r"\n", chunk):
-        if chunk[: match.start()].rstrip()[-1:] in (".", "!", "?", ":", ";"):
-            cuts.append(start + match.end())
-    cuts = [*sorted(set(cuts)), end]
-    for a, b in itertools.pairwise(cuts):
-        piece = text[a:b]
-        if piece.strip():
-            lead = len(piece) - len(piece.lstrip())
-            yield a + lead, a + len(piece.rstrip())
-
-
-def _continues(text: str, segments: list[_Segment], i: int) -> bool:
+def _continues(text: str, segments: list[Segment], i: int) -> bool:
     """Tell whether segment ``i`` goes on from the one before (same paragraph, or under a ':')."""
     before = segments[i - 1]
     if segments[i].block == before.block:
@@ -298,7 +199,7 @@ def _continues(text: str, segments: list[_Segment], i: int) -> bool:
     return segments[i].block == before.block + 1 and text[: before.end].endswith(":")
 
 
-def _cut(text: str, spans: list[_Segment]) -> str:
+def _cut(text: str, spans: list[Segment]) -> str:
     """Remove the flagged sentences, with the spaces that followed them on their line."""
     out: list[str] = []
     pos = 0
