@@ -30,7 +30,7 @@ from deepsearch import astream_run
 from deepsearch.context import Context
 from deepsearch.state import Knowledge
 from deepsearch.tools.base import SearchResult
-from deepsearch.tools.screening import screen_text
+from deepsearch.tools.screening import screen_line, screen_text
 from tests.support.injection_pages import (
     ANSWER_SENTENCE,
     BENIGN,
@@ -165,17 +165,22 @@ def reported() -> list[tuple[str, Setup]]:
 
 
 # --- precision: benign text ---------------------------------------------------------------
-def wiki_paragraphs(data: Path) -> list[str]:
-    """The context paragraphs of the HotpotQA and MuSiQue samples (real Wikipedia text)."""
-    out: list[str] = []
+def wiki_paragraphs(data: Path) -> tuple[list[str], list[str]]:
+    """The context paragraphs and titles of the HotpotQA and MuSiQue samples (Wikipedia)."""
+    texts: list[str] = []
+    titles: list[str] = []
     hotpot, musique = data / "hotpotqa_train_distractor_100.jsonl", data / "musique_train_100.jsonl"
     if hotpot.exists():
         for line in hotpot.read_text().splitlines():
-            out += ["".join(sents) for _title, sents in json.loads(line)["context"]]
+            for title, sents in json.loads(line)["context"]:
+                texts.append("".join(sents))
+                titles.append(title)
     if musique.exists():
         for line in musique.read_text().splitlines():
-            out += [p["paragraph_text"] for p in json.loads(line)["paragraphs"]]
-    return list(dict.fromkeys(out))
+            for p in json.loads(line)["paragraphs"]:
+                texts.append(p["paragraph_text"])
+                titles.append(p["title"])
+    return list(dict.fromkeys(texts)), list(dict.fromkeys(titles))
 
 
 def precision(texts: list[str]) -> tuple[int, int, list[str]]:
@@ -232,7 +237,7 @@ async def main(quick: bool, ablation: bool, data: Path) -> None:
     )
     for text in hit:
         print(f"  - {text!r}")
-    paragraphs = wiki_paragraphs(data)
+    paragraphs, titles = wiki_paragraphs(data)
     start = time.perf_counter()
     n, removed, hit = precision(paragraphs)
     chars = sum(map(len, paragraphs))
@@ -241,12 +246,16 @@ async def main(quick: bool, ablation: bool, data: Path) -> None:
     )
     for text in hit:
         print(f"  - {text!r}")
+    kept = [t for t in titles if screen_line(t).removed == 0]
+    print(f"- {len(titles)} Wikipedia titles as result titles: {len(titles) - len(kept)} removed")
     orders = [c.text() for c in CASES]
     caught = sum(screen_text(f"{ANSWER_SENTENCE}\n\n{o}").text == ANSWER_SENTENCE for o in orders)
     print(f"- hostile orders removed whole by screening alone: {caught} of {len(orders)}")
     held = [h.format(c="PWNED") for h in HELD_OUT]
     caught = sum("PWNED" not in screen_text(f"{ANSWER_SENTENCE}\n\n{o}").text for o in held)
-    print(f"- held-out phrasings (never tuned on) removed by screening alone: {caught} of {len(held)}")
+    print(
+        f"- held-out phrasings (never tuned on) removed by screening alone: {caught} of {len(held)}"
+    )
 
 
 if __name__ == "__main__":

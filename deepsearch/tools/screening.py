@@ -82,7 +82,7 @@ def screen_text(text: str) -> Screened:
 
 def screen_line(text: str) -> Screened:
     """Screen a short one-line text (a title): it is dropped whole when it gives an order."""
-    found = instruction_in(text, loose=True)
+    found = instruction_in(text)
     if found is None:
         return screen_text(text)
     return Screened("", 1, found.demands)
@@ -97,7 +97,7 @@ def url_instructs(url: str) -> bool:
     words = _SLUG.sub(" ", unquote(f"{parts.hostname or ''} {parts.path} {parts.query}")).split()
     # A slug has no punctuation: an order may start at any of its words.
     return any(
-        instruction_in(" ".join(words[i:]), loose=True) is not None
+        instruction_in(" ".join(words[i:])) is not None
         for i in range(min(len(words), MAX_SLUG_WORDS))
     )
 

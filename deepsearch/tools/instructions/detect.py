@@ -37,21 +37,17 @@ class Instruction:
     demands: tuple[str, ...] = ()
 
 
-def instruction_in(
-    sentence: str, *, context: str = "", quoted: bool = False, loose: bool = False
-) -> Instruction | None:
+def instruction_in(sentence: str, *, context: str = "", quoted: bool = False) -> Instruction | None:
     """Tell whether ``sentence`` instructs an AI assistant (None when it does not).
 
     Args:
         sentence: One sentence or line of fetched text.
         context: The text just before it (a sentence that introduces a quotation).
         quoted: The sentence is quoted as a whole (a code block or block quotation).
-        loose: Accept any word as a demanded reply, not only quoted or capital ones
-            (for URL slugs and titles, which lose their case and quotes).
     """
     text = fold(sentence)
     spans: list[tuple[int, int]] | None = None
-    for rule, match in _matches(text, loose):
+    for rule, match in _matches(text, loose=False):
         spans = _quote_spans(text) if spans is None else spans
         inside = quoted or any(a <= match.start() < b for a, b in spans)
         if not _reported(text, match.start(), spans, context, quoted, inside):
@@ -82,7 +78,10 @@ def weak_directive(sentence: str) -> bool:
 
 
 def _matches(text: str, loose: bool) -> Iterator[tuple[Rule, re.Match[str]]]:
-    """Yield each rule match that has the shape its rule asks for (lead, tail, fixed reply)."""
+    """Yield each rule match that has the shape its rule asks for (lead, tail, fixed reply).
+
+    ``loose`` takes any word as a demanded reply, not only quoted or capital ones.
+    """
     tokens = words_and_marks(text.lower())
     if TRIGGERS.isdisjoint(tokens):
         return
@@ -124,7 +123,7 @@ def _fixed_demand(text: str, match: re.Match[str], loose: bool) -> bool:
 def _shouting(text: str) -> bool:
     """Tell whether a sentence is mostly capitals (then capitals mark nothing)."""
     letters = [c for c in text if c.isalpha()]
-    return len(letters) > 12 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+    return len(letters) >= 6 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
