@@ -17,7 +17,7 @@ import pytest
 
 from deepsearch.api import aask
 from deepsearch.context import Context
-from deepsearch.nodes.beast_mode import NO_ANSWER
+from deepsearch.nodes.answer_check import BEST_EFFORT
 from deepsearch.tools.llm import LLMUnavailable
 from tests.support.fault_runs import (
     API_KEY,
@@ -124,7 +124,9 @@ async def test_useless_llm_replies_end_in_a_bounded_degraded_answer(tmp_path: Pa
             graph, QUESTIONS[0], Context(budget_tokens=500_000), stack.web, HANG_DEADLINE
         )
     assert outcome.kind == "degraded" and outcome.result is not None
-    assert outcome.result.answer == NO_ANSWER and outcome.result.references == []
+    # No usable answer from the model: the pages read answer instead, quoted and cited.
+    assert outcome.result.answer.startswith(BEST_EFFORT) and outcome.result.mode == "beast"
+    assert outcome.result.references and outcome.problems == []
     assert outcome.result.steps < Context().max_steps  # stopped by the stall rule
     assert stray_tasks() == []
 

@@ -117,8 +117,9 @@ async def test_quotes_shown_to_the_judges_are_delimited_and_untrusted(
     evil = "https://evil.example/liberty-facts"
     hostile = "Liberty was designed by Mallory"
     # The answer cites the hostile page's own words: a real quote, shown to the judges.
+    # (It says what its quote says: an answer its quotes do not support never reaches them.)
     reply = {
-        "answer": "Bartholdi designed it [^1].",
+        "answer": "The Statue of Liberty was designed by him [^1].",
         "references": [{"source": evil, "quote": hostile}],
     }
     brain.script("answerer", reply)

@@ -53,7 +53,8 @@ def research_builder(
         output_schema=output_schema,
     )
     route, targets = route_start
-    builder.add_node("prepare", make_prepare(route), destinations=tuple(targets))
+    prepare = make_prepare(route, screen=tools.screen_content)
+    builder.add_node("prepare", prepare, destinations=tuple(targets))
     builder.add_node("plan", make_plan(tools))
     builder.add_node("search", make_search(tools))
     builder.add_node("rank_urls", make_rank_urls(tools))

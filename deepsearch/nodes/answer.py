@@ -9,6 +9,7 @@ from langgraph.types import Command
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
+from deepsearch.nodes.answer_check import WITHHELD, problem_in_run
 from deepsearch.nodes.common import (
     NodeFn,
     diary_line,
@@ -75,7 +76,8 @@ def make_answer(tools: Toolbox) -> NodeFn:
             spend.add_provider(reading.spend.total)
             update.update({k: v for k, v in reading.update().items() if k in _READ_KEYS})
             pages = {**state.get("pages", {}), **reading.pages}
-            evidence = {**state, "pages": pages}
+            demands = [*state.get("injected_demands", []), *reading.notes.demands]
+            evidence = {**state, "pages": pages, "injected_demands": demands}
             emit(state, "read-done", f"Read {len(reading.pages)} of {len(urls)} URLs first.")
         mode = "direct" if not evidence.get("pages") else "researched"
         written = await write_answer(
@@ -93,10 +95,16 @@ def make_answer(tools: Toolbox) -> NodeFn:
             update.update(spend.update(), halt="budget left only for the final answer")
             return Command(goto="beast_mode", update=update)
         draft, _ok = written
-        emit(state, "answer", draft["text"][:500] or "(empty answer)", question=question)
+        shown = draft["text"][:500] or "(empty answer)"
+        if tools.check_answers and problem_in_run(draft, evidence, question):
+            shown = WITHHELD  # a draft that followed fetched instructions is not streamed
+        emit(state, "answer", shown, question=question)
         update.update(spend.update())
         if urls:
-            update["diary"] = [diary_line(state, f"read {list(reading.pages)} to cite them")]
+            update["diary"] = [
+                *reading.notes.diary,
+                diary_line(state, f"read {list(reading.pages)} to cite them"),
+            ]
         if is_original:
             update["draft"] = draft
             update["diary"] = [
@@ -128,7 +136,7 @@ def make_answer(tools: Toolbox) -> NodeFn:
     return answer
 
 
-_READ_KEYS = ("pages", "read_urls", "failed_urls", "candidates")
+_READ_KEYS = ("pages", "read_urls", "failed_urls", "candidates", "injected_demands")
 
 
 def _used(state: ResearchState, spend: Spend) -> int:

@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 
 from deepsearch.budget import Spend
 from deepsearch.context import Context
+from deepsearch.nodes.answer_check import best_effort_answer, problem_in_run
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
 from deepsearch.nodes.compose import write_answer
 from deepsearch.nodes.room import call_limit
@@ -44,6 +45,28 @@ def _unaffordable(state: ResearchState) -> Answer:
     }
 
 
+def hold_up(
+    state: ResearchState, candidates: list[Answer | None], *, check: bool = True
+) -> Answer | None:
+    """Return the first candidate fit to be the final answer, as a best-effort (beast) answer.
+
+    With ``check``, a candidate that followed instructions from fetched content (see
+    :mod:`~deepsearch.nodes.answer_check`) is passed over for one quoted from the
+    verified passages (which costs no tokens); None when nothing holds up.
+    """
+    for candidate in candidates:
+        if candidate is None or not candidate["text"]:
+            continue
+        problem = problem_in_run(candidate, state) if check else None
+        if problem is None:
+            return {**candidate, "mode": "beast"}
+        emit(state, "warning", f"The answer was not used: it {problem}.")
+    if not check:
+        return None
+    question = state["original_question"]
+    return best_effort_answer(question, state.get("pages", {}), state.get("injected_demands", []))
+
+
 def make_beast_mode(tools: Toolbox) -> NodeFn:
     """Build the ``beast_mode`` node."""
 
@@ -69,30 +92,26 @@ def make_beast_mode(tools: Toolbox) -> NodeFn:
                 spend=spend,
                 limit=call_limit(tools, state, held, final=True),
             )
-            if written is None:
-                emit(state, "warning", "The budget cannot pay for another written answer.")
-                previous = best_previous(state)
-                kept = {**previous, "mode": "beast"} if previous else _unaffordable(state)
-                written = (kept, True)
-            answer, ok = written
         except LLMUnavailable as exc:
-            previous = best_previous(state)
-            if previous is None:
+            kept = hold_up(state, [best_previous(state)], check=tools.check_answers)
+            if kept is None:
                 raise  # nothing to hand over: the run fails (and can be resumed)
             emit(state, "warning", f"The model is unreachable ({exc}); giving the last draft.")
-            answer, ok = {**previous, "mode": "beast"}, True
-        if not ok:
-            previous = best_previous(state)
-            answer = (
-                {**previous, "mode": "beast"}
-                if previous
-                else {
+            answer = kept
+        else:
+            if written is None:
+                emit(state, "warning", "The budget cannot pay for another written answer.")
+                kept = hold_up(state, [best_previous(state)], check=tools.check_answers)
+                answer = kept or _unaffordable(state)
+            else:
+                answer, ok = written
+                candidates = [answer if ok else None, best_previous(state)]
+                answer = hold_up(state, candidates, check=tools.check_answers) or {
                     "question": state["original_question"],
                     "text": NO_ANSWER,
                     "references": [],
                     "mode": "failed",
                 }
-            )
         emit(state, "answer", answer["text"][:500])
         return {
             "answer": answer,

@@ -9,11 +9,12 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
-from langgraph.types import Command
+from langgraph.types import Command, Overwrite
 
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, run_options
 from deepsearch.nodes.routing import next_step
+from deepsearch.nodes.screened import ScreeningNotes, screen_knowledge
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, Knowledge, ResearchState
 from deepsearch.tools.llm import message_text
@@ -45,8 +46,11 @@ def _turns(messages: list[AnyMessage]) -> list[Knowledge]:
 Route = Callable[[Mapping[str, Any], Context], str]
 
 
-def make_prepare(route: Route = next_step) -> NodeFn:
+def make_prepare(route: Route = next_step, *, screen: bool = True) -> NodeFn:
     """Build the ``prepare`` node; ``route`` picks the first step from the prepared state.
+
+    With ``screen``, knowledge given as input (attached files) is screened for orders to
+    the assistant like fetched pages (off only in ablation benchmarks).
 
     The node routes itself (``Command(goto=...)``): a conditional edge after it
     would make LangGraph copy every channel of the state to read it fresh.
@@ -55,13 +59,13 @@ def make_prepare(route: Route = next_step) -> NodeFn:
     async def prepare(state: ResearchState, runtime: Runtime[Context]) -> Command[str]:
         """Start a run, then go to the first step (or beast mode when nothing is left)."""
         ctx = run_options(runtime)
-        update = prepare_update(state, ctx)
+        update = prepare_update(state, ctx, screen=screen)
         return Command(goto=route({**state, **update}, ctx), update=update)
 
     return prepare
 
 
-def prepare_update(state: ResearchState, ctx: Context) -> dict[str, Any]:
+def prepare_update(state: ResearchState, ctx: Context, *, screen: bool = True) -> dict[str, Any]:
     """Find the question, pasted URLs and history; set budget and attempts."""
     messages = list(state.get("messages", []))
     question = (state.get("question") or "").strip()
@@ -113,4 +117,11 @@ def prepare_update(state: ResearchState, ctx: Context) -> dict[str, Any]:
     if history:
         update["knowledge"] = history
     emit({**state, **update}, "start", f"Question: {question}", budget_tokens=budget)
+    # Knowledge given as input (attached files) is fetched content: screen it like a page.
+    notes = ScreeningNotes({**state, **update})
+    screened = screen_knowledge(state.get("knowledge", []), notes) if screen else None
+    if screened is not None:
+        update["knowledge"] = Overwrite([*screened, *history])
+        update["diary"] = notes.diary
+        update.update(notes.update())
     return update

@@ -41,7 +41,10 @@ def make_read(tools: Toolbox) -> NodeFn:
             "last_action": "read",
             "must_read": [],
             "stalled_steps": stalled,
-            "diary": [diary_line(state, summary + (f"; failed: {failed}" if failed else ""))],
+            "diary": [
+                *reading.notes.diary,
+                diary_line(state, summary + (f"; failed: {failed}" if failed else "")),
+            ],
             **reading.update(),
         }
 

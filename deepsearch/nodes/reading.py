@@ -14,6 +14,7 @@ from typing import Any
 from deepsearch.budget import Spend
 from deepsearch.context import Context
 from deepsearch.nodes.common import host_allowed, worth_reading
+from deepsearch.nodes.screened import ScreeningNotes
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, PageRecord
 from deepsearch.tools.base import Page, ProviderError
@@ -36,14 +37,16 @@ class Reading:
     failed: list[str] = field(default_factory=list)
     links: dict[str, Candidate] = field(default_factory=dict)
     spend: Spend = field(default_factory=Spend)
+    notes: ScreeningNotes = field(default_factory=lambda: ScreeningNotes({}))
 
     def update(self) -> dict[str, Any]:
-        """Return the state update that records this reading."""
+        """Return the state update that records this reading (diary notes aside)."""
         return {
             "pages": self.pages,
             "read_urls": list(self.pages),
             "failed_urls": self.failed,
             "candidates": self.links,
+            **self.notes.update(),
             **self.spend.update(),
         }
 
@@ -113,7 +116,7 @@ async def read_urls(
 ) -> Reading:
     """Read ``urls`` concurrently; failures are recorded, never fatal."""
     reader = tools.reader_for(ctx.search_provider)
-    reading = Reading()
+    reading = Reading(notes=ScreeningNotes(state))
     for url in urls:
         emit(state, "read", url)
 
@@ -132,6 +135,7 @@ async def read_urls(
             emit(state, "read-failed", f"{url}: {result or type(result).__name__}")
             continue
         reading.spend.add_provider(result.tokens)
+        reading.notes.add("page", result.instructions_removed, result.demands, url)
         passages, tokens = await select_passages(
             question, result.text, tools.relevance, max_tokens=PAGE_TOKENS
         )

@@ -10,6 +10,7 @@ from langgraph.runtime import Runtime
 from deepsearch.budget import Spend
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, diary_line, run_options
+from deepsearch.nodes.screened import ScreeningNotes
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, ResearchState
 from deepsearch.tools.base import ProviderError, SearchResponse
@@ -78,12 +79,14 @@ def make_search(tools: Toolbox) -> NodeFn:
         known: dict[str, Candidate] = state.get("candidates", {})
         updated: dict[str, Candidate] = {}
         failures: list[str] = []
+        notes = ScreeningNotes(state)
         for q, resp in zip(queries, responses, strict=True):
             if isinstance(resp, ProviderError):
                 failures.append(f"{q!r}: {resp}")
                 emit(state, "error", f"Search failed for {q!r}: {resp}")
                 continue
             spend.add_provider(resp.tokens)
+            notes.add("result", resp.instructions_removed, resp.demands)
             for position, hit in enumerate(resp.results):
                 try:
                     url = normalize_url(hit.url)
@@ -120,7 +123,8 @@ def make_search(tools: Toolbox) -> NodeFn:
             "candidates": updated,
             "visited_urls": new_urls,
             "stalled_steps": 0 if new_urls else state.get("stalled_steps", 0) + 1,
-            "diary": [diary_line(state, summary)],
+            "diary": [*notes.diary, diary_line(state, summary)],
+            **notes.update(),
             **spend.update(),
         }
 

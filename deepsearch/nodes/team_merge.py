@@ -26,9 +26,11 @@ from deepsearch.citations import (
     strip_footnote_section,
 )
 from deepsearch.context import Context
+from deepsearch.nodes.answer_check import best_effort_answer, problem_in_run
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
 from deepsearch.nodes.compose import WrittenAnswer
 from deepsearch.nodes.room import call_limit, fit_call
+from deepsearch.nodes.screened import ScreeningNotes, vet_report
 from deepsearch.progress import emit
 from deepsearch.prompts import team
 from deepsearch.prompts.fit import Section
@@ -38,6 +40,7 @@ from deepsearch.state.team import TeamState, WorkerReport
 from deepsearch.tools.llm import LLMUnavailable, extract_json
 from deepsearch.tools.toolbox import Toolbox
 
+NO_TEAM_ANSWER = "The research team could not establish an answer."
 _FINDING_TAG = re.compile(r"</?\s*finding[^>]*>", re.IGNORECASE)
 
 
@@ -234,11 +237,15 @@ def make_team_merge(tools: Toolbox) -> NodeFn:
     async def team_merge(state: TeamState, runtime: Runtime[Context]) -> dict[str, Any]:
         """Merge the workers' answers into one cited answer to the original question."""
         ctx = run_options(runtime)
-        all_reports = state.get("reports", [])
+        steps = sum(r["steps"] for r in state.get("reports", []))
+        notes = ScreeningNotes({**state, "step": steps})
+        # Reports are screened and their answers checked before the merger sees them.
+        all_reports = [
+            vet_report(r, state, notes, check=tools.check_answers) for r in state.get("reports", [])
+        ]
         reports = usable(all_reports)
         question = state["original_question"]
-        steps = sum(r["steps"] for r in all_reports)
-        progress: TeamState = {**state, "step": steps}
+        progress: TeamState = {**state, "step": steps, "reports": all_reports}
         emit(
             progress,
             "merge",
@@ -256,24 +263,45 @@ def make_team_merge(tools: Toolbox) -> NodeFn:
             _raise_if_llm_down(all_reports)
             answer = {
                 "question": question,
-                "text": "The research team could not establish an answer.",
+                "text": NO_TEAM_ANSWER,
                 "references": [],
                 "mode": "failed",
             }
+        if tools.check_answers and answer["mode"] != "failed":
+            answer = _held(progress, answer, reports)
         answer = with_missing_note(answer, all_reports, merged_sources=by_model)
         emit(progress, "answer", answer["text"][:500])
         return {
             "answer": answer,
             "step": steps,
             "diary": [
+                *notes.diary,
                 diary_line(
                     progress, f"merged {len(reports)} of {len(all_reports)} workers' answers"
-                )
+                ),
             ],
+            **notes.update(),
             **spend.update(),
         }
 
     return team_merge
+
+
+def _held(state: TeamState, merged: Answer, reports: Sequence[WorkerReport]) -> Answer:
+    """Keep the merged answer if it holds up; else the stitched parts, else quoted passages."""
+    pages = union_pages(state.get("reports", []))
+    view = {**state, "pages": pages}
+    if problem_in_run(merged, view) is None:
+        return merged
+    emit(state, "warning", "The merged answer did not hold up; answering from the parts.")
+    stitched = stitch(merged["question"], reports) if reports else None
+    whole = stitched is not None and all(r["status"] == "ok" for r in reports)
+    if whole and stitched and problem_in_run(stitched, view) is None:
+        return stitched
+    fallback = best_effort_answer(merged["question"], pages, state.get("injected_demands", []))
+    if fallback is None and stitched and problem_in_run(stitched, view) is None:
+        return stitched
+    return fallback or {**merged, "text": NO_TEAM_ANSWER, "references": [], "mode": "failed"}
 
 
 def _raise_if_llm_down(reports: Sequence[WorkerReport]) -> None:

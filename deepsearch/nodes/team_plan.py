@@ -17,6 +17,7 @@ from deepsearch.budget import Spend
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, today, untrusted
 from deepsearch.nodes.room import call_limit
+from deepsearch.nodes.screened import ScreeningNotes
 from deepsearch.progress import emit
 from deepsearch.prompts import team
 from deepsearch.prompts.render import defuse, render_knowledge
@@ -205,12 +206,14 @@ def make_team_plan(tools: Toolbox) -> NodeFn:
         provider = tools.search(ctx.search_provider)
         emit(state, "query", question, provider=provider.name)
         results: list[SearchResult] = []
+        notes = ScreeningNotes(state)
         try:
             response = await provider.search(
                 question, num_results=FIRST_SEARCH_RESULTS, language=ctx.search_language_code
             )
             results = response.results
             spend.add_provider(response.tokens)
+            notes.add("result", response.instructions_removed, response.demands)
         except ProviderError as exc:
             emit(state, "error", f"Search failed for {question!r}: {exc}")
         lang = (
@@ -260,8 +263,10 @@ def make_team_plan(tools: Toolbox) -> NodeFn:
             "candidates": candidates,
             "visited_urls": list(candidates),
             "diary": [
+                *notes.diary,
                 diary_line(state, f"team plan: {[s['question'] for s in subproblems]}"),
             ],
+            **notes.update(),
             **spend.update(),
         }
 

@@ -120,6 +120,7 @@ def make_worker(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
             "visited_urls": list(final.get("visited_urls", [])),
             "read_urls": list(final.get("read_urls", [])),
             "diary": list(final.get("diary", [])),
+            "injected_demands": list(final.get("injected_demands", [])),
             "prompt_tokens": final.get("prompt_tokens", 0),
             "completion_tokens": final.get("completion_tokens", 0),
             "tokens_used": final.get("tokens_used", 0),

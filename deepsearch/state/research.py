@@ -172,6 +172,9 @@ class ResearchState(WorkerInput, total=False):
     failed_urls: Annotated[list[str], merge_unique]
     must_read: list[str]  # URLs the user pasted
     diary: Annotated[list[str], operator.add]
+    # Replies that orders screened out of fetched content demanded: kept to check the
+    # answer against, never shown to a model.
+    injected_demands: Annotated[list[str], merge_unique]
     # Answers.
     draft: Answer | None
     answer: Answer

@@ -74,6 +74,7 @@ class WorkerOutput(TypedDict, total=False):
     visited_urls: Annotated[list[str], merge_unique]
     read_urls: Annotated[list[str], merge_unique]
     diary: Annotated[list[str], operator.add]
+    injected_demands: Annotated[list[str], merge_unique]
     prompt_tokens: Annotated[int, operator.add]
     completion_tokens: Annotated[int, operator.add]
     tokens_used: Annotated[int, operator.add]

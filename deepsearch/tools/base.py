@@ -47,6 +47,8 @@ class SearchResponse:
 
     results: list[SearchResult]
     tokens: int = 0
+    instructions_removed: int = 0  # sentences screened out for giving orders to an AI
+    demands: list[str] = field(default_factory=list)  # replies those sentences demanded
 
 
 @dataclass
@@ -62,6 +64,8 @@ class Page:
     content_type: str = "text/html"
     tokens: int = 0
     link_text: dict[str, str] = field(default_factory=dict)  # anchor text of links, where known
+    instructions_removed: int = 0  # sentences screened out for giving orders to an AI
+    demands: list[str] = field(default_factory=list)  # replies those sentences demanded
 
 
 @dataclass

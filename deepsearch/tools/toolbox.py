@@ -2,7 +2,9 @@
 
 A :class:`Toolbox` is built once per graph. Explicit provider objects (for
 embedding and tests) win; otherwise providers are made from settings, by name,
-the first time a run asks for them, so nothing needs a key at import time.
+the first time a run asks for them, so nothing needs a key at import time. Every
+search provider and reader is wrapped so that what it fetches is screened for
+orders to the assistant before any node sees it (:mod:`deepsearch.tools.screening`).
 """
 
 from __future__ import annotations
@@ -12,18 +14,25 @@ from dataclasses import dataclass, field
 from deepsearch.settings import Settings, get_settings
 from deepsearch.tools.base import Reader, Relevance, SearchProvider
 from deepsearch.tools.llm import LLM, make_llm
+from deepsearch.tools.screening import screened_reader, screened_search
 from deepsearch.tools.tracing import traced_reader, traced_search
 
 
 @dataclass
 class Toolbox:
-    """LLM, search, reader and relevance scorer for the nodes of one graph."""
+    """LLM, search, reader and relevance scorer for the nodes of one graph.
+
+    ``screen_content`` and ``check_answers`` exist for ablation benchmarks that measure
+    what the prompt-injection defences stop; a product never turns them off.
+    """
 
     settings: Settings = field(default_factory=get_settings)
     llm_override: LLM | None = None
     search_override: SearchProvider | None = None
     reader_override: Reader | None = None
     relevance_override: Relevance | None = None
+    screen_content: bool = True
+    check_answers: bool = True
     _search_cache: dict[str, SearchProvider] = field(default_factory=dict)
     _llm: LLM | None = None
     _readers: dict[str, Reader] = field(default_factory=dict)
@@ -49,7 +58,8 @@ class Toolbox:
                 from deepsearch.tools.search import make_search_provider
 
                 provider = make_search_provider(key, self.settings)
-            self._search_cache[key] = traced_search(provider)
+            traced = traced_search(provider)
+            self._search_cache[key] = screened_search(traced) if self.screen_content else traced
         return self._search_cache[key]
 
     def _reader_named(self, name: str) -> Reader:
@@ -61,7 +71,8 @@ class Toolbox:
                 from deepsearch.tools.read import make_reader
 
                 reader = make_reader(name, self.settings)
-            self._readers[name] = traced_reader(reader)
+            traced = traced_reader(reader)
+            self._readers[name] = screened_reader(traced) if self.screen_content else traced
         return self._readers[name]
 
     @property
