@@ -81,6 +81,7 @@ def build_graph(
             method=chosen.structured_output,
             max_tokens=chosen.llm_max_tokens,
             context_window=configured_context_window(chosen),
+            discover_context=chosen.llm_context is None,
         )
     tools = Toolbox(
         settings=settings or get_settings(),
@@ -126,6 +127,7 @@ _RESULT_KEYS = (
     "prompt_tokens",
     "completion_tokens",
     "tokens_used",
+    "cached_prompt_tokens",
 )
 
 
@@ -219,6 +221,7 @@ _REDUCERS: dict[str, tuple[Any, Any]] = {
     "prompt_tokens": (operator.add, 0),
     "completion_tokens": (operator.add, 0),
     "tokens_used": (operator.add, 0),
+    "cached_prompt_tokens": (operator.add, 0),
 }
 
 

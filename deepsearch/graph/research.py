@@ -53,7 +53,7 @@ def research_builder(
         output_schema=output_schema,
     )
     route, targets = route_start
-    prepare = make_prepare(route, screen=tools.screen_content)
+    prepare = make_prepare(route, screen=tools.screen_content, tools=tools)
     builder.add_node("prepare", prepare, destinations=tuple(targets))
     builder.add_node("plan", make_plan(tools))
     builder.add_node("search", make_search(tools))

@@ -13,11 +13,13 @@ from langgraph.types import Command, Overwrite
 
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, run_options
+from deepsearch.nodes.room import learn_context_window
 from deepsearch.nodes.routing import next_step
 from deepsearch.nodes.screened import ScreeningNotes, screen_knowledge
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, Knowledge, ResearchState
 from deepsearch.tools.llm import message_text
+from deepsearch.tools.toolbox import Toolbox
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 
@@ -46,11 +48,14 @@ def _turns(messages: list[AnyMessage]) -> list[Knowledge]:
 Route = Callable[[Mapping[str, Any], Context], str]
 
 
-def make_prepare(route: Route = next_step, *, screen: bool = True) -> NodeFn:
+def make_prepare(
+    route: Route = next_step, *, screen: bool = True, tools: Toolbox | None = None
+) -> NodeFn:
     """Build the ``prepare`` node; ``route`` picks the first step from the prepared state.
 
     With ``screen``, knowledge given as input (attached files) is screened for orders to
-    the assistant like fetched pages (off only in ablation benchmarks).
+    the assistant like fetched pages (off only in ablation benchmarks). With ``tools``,
+    the model's context window is learnt before any prompt is fitted.
 
     The node routes itself (``Command(goto=...)``): a conditional edge after it
     would make LangGraph copy every channel of the state to read it fresh.
@@ -60,6 +65,8 @@ def make_prepare(route: Route = next_step, *, screen: bool = True) -> NodeFn:
         """Start a run, then go to the first step (or beast mode when nothing is left)."""
         ctx = run_options(runtime)
         update = prepare_update(state, ctx, screen=screen)
+        if tools is not None:
+            await learn_context_window(tools)
         return Command(goto=route({**state, **update}, ctx), update=update)
 
     return prepare

@@ -16,6 +16,9 @@ from typing import Protocol
 # A reply is not cut below this many tokens (or its role's cap, if smaller): a short
 # plan, verdict or answer with one footnote fits in it.
 MIN_REPLY_TOKENS = 256
+# Sections are sized in characters at the learnt ratio; text denser than that (figures,
+# code) comes out longer in tokens, and is then cut again this many times at most.
+MAX_REFITS = 3
 
 
 class Counter(Protocol):
@@ -98,21 +101,26 @@ def fit_prompt(
         return None
     full = {s.name: s.render(s.want) for s in sections}
     need = {name: len(text) for name, text in full.items()}
-    wanted = counter.count_chars(sum(need.values()))
+    wanted = sum(counter.count(text) for text in full.values())
     if limit - base_tokens - cap < wanted:
         # Shrink the reply toward its floor before cutting sections below their wants.
         cap = max(min_cap, limit - base_tokens - wanted)
-    room_tokens = limit - base_tokens - cap
-    room_chars = max(counter.chars_for(room_tokens), floors)
-    trimmed = sum(need.values()) > room_chars
-    if trimmed:
-        shares = _share(sections, need, room_chars)
-        full = {
+    room_chars = max(counter.chars_for(limit - base_tokens - cap), floors)
+    for _ in range(1 + MAX_REFITS):
+        trimmed = sum(need.values()) > room_chars
+        shares = _share(sections, need, room_chars) if trimmed else need
+        texts = {
             s.name: s.render(shares[s.name]) if shares[s.name] < need[s.name] else full[s.name]
             for s in sections
         }
-    user = template.format(**values, **full)
-    tokens = counter.count(system) + counter.count(user) + overhead
+        user = template.format(**values, **texts)
+        tokens = counter.count(system) + counter.count(user) + overhead
+        over = tokens + cap - limit
+        if over <= 0 or room_chars <= floors:
+            break
+        # Denser than the ratio said: cut the sections by the share they overshot.
+        section_tokens = max(1, tokens - base_tokens)
+        room_chars = max(floors, int(room_chars * (section_tokens - over) / section_tokens))
     return FittedPrompt(system, user, max(1, min(cap, limit - tokens)), tokens, trimmed)
 
 

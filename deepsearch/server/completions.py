@@ -27,7 +27,7 @@ from deepsearch.server.param_errors import from_validation
 from deepsearch.server.request_body import ClientGone, read_json_object
 from deepsearch.server.schemas import ChatCompletionRequest
 from deepsearch.settings import NO_LLM_MESSAGE, ConfigurationError, Settings, get_settings
-from deepsearch.tools.tokens import configured_context_window
+from deepsearch.tools.context_window import context_window_for
 
 T = TypeVar("T")
 Graph = CompiledStateGraph[Any, Any, Any, Any]
@@ -249,7 +249,7 @@ class CompletionsEndpoint:
         run = await run_input(req.messages, self.server.max_file_bytes)
         settings = self.graphs.run_settings()
         check_search_provider(context.search_provider, settings)
-        fit_to_context(run, configured_context_window(settings))
+        fit_to_context(run, await context_window_for(settings))
         self.graphs.preflight()
         events = self.run_in_own_task(
             astream_run(

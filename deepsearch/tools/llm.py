@@ -25,6 +25,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, ValidationError
 
 from deepsearch.settings import Settings, StructuredMethod
+from deepsearch.tools.context_window import discover_context_window, overflow_of
 from deepsearch.tools.tokens import TokenCounter, configured_context_window
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class LLMResult(Generic[T]):
     completion_tokens: int = 0
     ok: bool = True
     error: str | None = None
+    cached_tokens: int = 0  # prompt tokens the server served from its prompt cache
 
     @property
     def total_tokens(self) -> int:
@@ -117,6 +119,17 @@ def message_text(message: BaseMessage) -> str:
         return content
     parts = [p.get("text", "") if isinstance(p, dict) else str(p) for p in content]
     return "".join(parts)
+
+
+def reported_cached(message: Any) -> int:
+    """Return the prompt tokens a reply says were served from the server's prompt cache.
+
+    OpenAI, vLLM and llama.cpp report them as ``usage.prompt_tokens_details.cached_tokens``;
+    LangChain carries them as ``usage_metadata["input_token_details"]["cache_read"]``.
+    """
+    meta = getattr(message, "usage_metadata", None) or {}
+    details = meta.get("input_token_details") or {}
+    return int(details.get("cache_read") or 0)
 
 
 def reported_usage(message: Any) -> tuple[int, int] | None:
@@ -169,6 +182,7 @@ class LLM:
         retries: int = 1,
         max_tokens: int | None = None,
         context_window: int | None = None,
+        discover_context: bool = False,
     ) -> None:
         if isinstance(models, BaseChatModel):
             self._models: dict[str, BaseChatModel] = {"default": models}
@@ -178,6 +192,8 @@ class LLM:
         self.retries = retries
         self.max_tokens = max_tokens
         self.context_window = context_window  # tokens of prompt and reply per call (None: unknown)
+        # Ask self-hosted servers for their window (see learn_context_window).
+        self.discover_context = discover_context
         self._counters: dict[int, TokenCounter] = {}
 
     def model_for(self, role: str) -> BaseChatModel:
@@ -191,6 +207,43 @@ class LLM:
         if counter is None:
             counter = self._counters[id(model)] = TokenCounter(encode_len=real_tokenizer(model))
         return counter
+
+    async def learn_context_window(self) -> int | None:
+        """Ask the models' self-hosted servers for their context window; return the window.
+
+        Done before a run's first prompt is fitted. Only when ``discover_context`` is
+        set (no window was configured); the smallest window any role's server reports
+        wins, and the window stays as it is when none answers. Answers are cached per
+        endpoint (:func:`~deepsearch.tools.context_window.discover_context_window`).
+        """
+        if not self.discover_context:
+            return self.context_window
+        found: list[int] = []
+        for model in {id(m): m for m in self._models.values()}.values():
+            endpoint = openai_endpoint(model)
+            if endpoint is not None:
+                window = await discover_context_window(*endpoint)
+                found += [window] if window else []
+        if found:
+            self.context_window = min(found)
+        return self.context_window
+
+    def learn_from_overflow(self, role: str, exc: BaseException, prompt_chars: int) -> bool:
+        """Learn from a call the server refused as longer than its context; tell if it was one.
+
+        The window the server names replaces a larger one, and the prompt's real size
+        calibrates the estimate, so the next prompt is fitted to what the server holds.
+        """
+        overflow = overflow_of(exc)
+        if overflow is None:
+            return False
+        window, prompt_tokens = overflow
+        if window and (self.context_window is None or window < self.context_window):
+            self.context_window = window
+        if prompt_tokens:
+            self.counter(role).observe(prompt_chars, prompt_tokens)
+        log.warning("%s prompt overflowed the model's context (%s tokens): %s", role, window, exc)
+        return True
 
     def completion_cap(self, role: str) -> int:
         """Return the most tokens a reply in ``role`` may take (its need, within the global cap)."""
@@ -259,11 +312,15 @@ class LLM:
                 reply = await model.ainvoke(messages, config=self._config(role, metadata))  # type: ignore[arg-type]
                 break
             except Exception as exc:
+                self.learn_from_overflow(role, exc, len(system) + len(user))
                 if not (garbled(exc) and retries_left):
                     raise LLMUnavailable(f"{role} call failed: {exc}") from exc
         p, c = self._count(role, reply, len(system) + len(user))
         return LLMResult(
-            value=strip_think(message_text(reply)), prompt_tokens=p, completion_tokens=c
+            value=strip_think(message_text(reply)),
+            prompt_tokens=p,
+            completion_tokens=c,
+            cached_tokens=reported_cached(reply),
         )
 
     async def structured(
@@ -288,7 +345,7 @@ class LLM:
         model = self._capped(self.model_for(role), role, max_tokens)
         config = self._config(role, metadata)
         method = self._method_for(model)
-        prompt_tokens = completion_tokens = 0
+        prompt_tokens = completion_tokens = cached = 0
         errors: list[str] = []
         unreachable = 0
         attempts = 0
@@ -301,12 +358,15 @@ class LLM:
                 p, c = self._count(role, raw, len(system) + len(user))
                 prompt_tokens += p
                 completion_tokens += c
+                cached += reported_cached(raw)
                 parsed = out.get("parsed") if isinstance(out, dict) else out
                 if isinstance(parsed, schema):
-                    return LLMResult(parsed, prompt_tokens, completion_tokens)
+                    return LLMResult(parsed, prompt_tokens, completion_tokens, cached_tokens=cached)
                 errors.append(str(out.get("parsing_error") if isinstance(out, dict) else out))
             except Exception as exc:  # a server that rejects the method: fall back to JSON
                 errors.append(f"{method}: {exc}")
+                if self.learn_from_overflow(role, exc, len(system) + len(user)):
+                    return LLMResult(fallback(), 0, 0, ok=False, error=errors[-1][-1000:])
                 log.info("structured output via %s failed for %s: %s", method, role, exc)
         bound: Any = model
         if method == "json_mode":
@@ -328,8 +388,10 @@ class LLM:
                     _messages(sys_prompt, user_prompt, images), config=config
                 )
             except Exception as exc:
-                unreachable += 1
                 errors.append(f"call failed: {exc}")
+                if self.learn_from_overflow(role, exc, len(sys_prompt) + len(user_prompt)):
+                    break  # a prompt too long for the server: the next one is fitted anew
+                unreachable += 1
                 if garbled(exc) and garbled_retries:
                     garbled_retries -= 1
                     continue
@@ -341,10 +403,11 @@ class LLM:
             p, c = self._count(role, reply, len(sys_prompt) + len(user_prompt))
             prompt_tokens += p
             completion_tokens += c
+            cached += reported_cached(reply)
             text = message_text(reply)
             try:
                 value = schema.model_validate(extract_json(text))
-                return LLMResult(value, prompt_tokens, completion_tokens)
+                return LLMResult(value, prompt_tokens, completion_tokens, cached_tokens=cached)
             except (ValueError, ValidationError) as exc:
                 err = str(exc)[:800]
                 errors.append(err)
@@ -355,7 +418,12 @@ class LLM:
         if unreachable and unreachable == attempts:
             raise LLMUnavailable(f"{role} call failed: {errors[-1] if errors else 'unknown'}")
         return LLMResult(
-            fallback(), prompt_tokens, completion_tokens, ok=False, error="; ".join(errors)[-1000:]
+            fallback(),
+            prompt_tokens,
+            completion_tokens,
+            ok=False,
+            error="; ".join(errors)[-1000:],
+            cached_tokens=cached,
         )
 
 
@@ -371,6 +439,14 @@ def with_completion_cap(model: BaseChatModel, cap: int) -> BaseChatModel:
     if "max_tokens" in extra:
         return model.model_copy(update={"extra_body": {**extra, "max_tokens": cap}})
     return model.model_copy(update={"max_tokens": cap})
+
+
+def openai_endpoint(model: BaseChatModel) -> tuple[str, str] | None:
+    """Return the (base URL, model name) of a ``ChatOpenAI`` aimed at another server, else None."""
+    if type(model).__name__ != "ChatOpenAI":
+        return None
+    base = str(getattr(model, "openai_api_base", None) or "")
+    return (base, str(getattr(model, "model_name", ""))) if base else None
 
 
 def real_tokenizer(model: BaseChatModel) -> Callable[[str], int] | None:
@@ -435,6 +511,7 @@ def make_llm(settings: Settings) -> LLM:
         method=settings.structured_output,
         max_tokens=settings.llm_max_tokens,
         context_window=configured_context_window(settings),
+        discover_context=settings.llm_context is None,
     )
 
 

@@ -18,8 +18,12 @@ from deepsearch.settings import Settings
 DEFAULT_CHARS_PER_TOKEN = 3.2
 MIN_CHARS_PER_TOKEN = 1.0
 MAX_CHARS_PER_TOKEN = 6.0
-# How much one reported call moves the learned ratio (an exponential moving average).
+# How much one reported call moves the learned ratio (an exponential moving average):
+# toward denser text (fewer characters a token) fast, toward sparser text slowly, so
+# the estimate follows the densest prompts seen rather than their average.
 LEARNING_RATE = 0.3
+DENSER_LEARNING_RATE = 0.7
+_DIGITS = "0123456789"
 
 # Context windows of well-known hosted and local model families (tokens), matched on
 # the longest prefix of the lowercased model name. Local servers are asked directly.
@@ -82,12 +86,19 @@ class TokenCounter:
     observations: int = field(default=0)
 
     def count(self, text: str) -> int:
-        """Return the estimated number of tokens in ``text`` (at least 1 for non-empty text)."""
+        """Return the estimated number of tokens in ``text`` (at least 1 for non-empty text).
+
+        Digits count a token each, as Qwen's, DeepSeek's and Llama 2's tokenizers split
+        numbers (others group up to three): pages of figures, dates and log numbers
+        are far denser than prose, and the ratio learnt on other prompts would
+        underestimate them.
+        """
         if not text:
             return 0
         if self.encode_len is not None:
             return self.encode_len(text)
-        return max(1, round(len(text) / self.chars_per_token))
+        digits = sum(map(text.count, _DIGITS))
+        return max(1, round((len(text) - digits) / self.chars_per_token + digits))
 
     def count_chars(self, chars: int) -> int:
         """Return the estimated tokens of ``chars`` characters of text."""
@@ -102,6 +113,7 @@ class TokenCounter:
         if chars < 200 or tokens <= 0:  # too small to say anything about the ratio
             return
         ratio = min(max(chars / tokens, MIN_CHARS_PER_TOKEN), MAX_CHARS_PER_TOKEN)
-        rate = 1.0 if self.observations == 0 else LEARNING_RATE
+        rate = DENSER_LEARNING_RATE if ratio < self.chars_per_token else LEARNING_RATE
+        rate = 1.0 if self.observations == 0 else rate
         self.chars_per_token += rate * (ratio - self.chars_per_token)
         self.observations += 1

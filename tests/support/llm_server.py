@@ -114,7 +114,7 @@ class LLMServer:
         created: int,
         model: str,
         reply: str,
-        usage: dict[str, int],
+        usage: dict[str, Any],
         body: dict[str, Any],
     ) -> AsyncIterator[bytes]:
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
