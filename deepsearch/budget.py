@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from deepsearch.state import Usage
 from deepsearch.tools.llm import LLMResult
 
 # Beast mode starts when this share of the budget is spent; the rest is its reserve.
@@ -31,11 +32,13 @@ class Spend:
     prompt: int = 0
     completion: int = 0
     provider: int = 0
+    cached: int = 0  # prompt tokens the server served from its prompt cache
 
     def add(self, result: LLMResult[Any]) -> None:
         """Count one LLM call."""
         self.prompt += result.prompt_tokens
         self.completion += result.completion_tokens
+        self.cached += result.cached_tokens
 
     def add_provider(self, tokens: int) -> None:
         """Count provider-reported costs (search, reader, embeddings)."""
@@ -52,6 +55,7 @@ class Spend:
             "prompt_tokens": self.prompt + self.provider,
             "completion_tokens": self.completion,
             "tokens_used": self.total,
+            "cached_prompt_tokens": self.cached,
         }
 
 
@@ -78,10 +82,23 @@ def reserve_reached(state: Mapping[str, Any]) -> bool:
     return tokens_left(state) <= 0
 
 
-def usage_of(state: Mapping[str, Any]) -> dict[str, int]:
-    """Return the OpenAI-style usage of a run."""
+def usage_of(state: Mapping[str, Any]) -> Usage:
+    """Return the OpenAI-style usage of a run, with the prompt tokens served from cache."""
     return {
         "prompt_tokens": state.get("prompt_tokens", 0),
         "completion_tokens": state.get("completion_tokens", 0),
         "total_tokens": state.get("tokens_used", 0),
+        "prompt_tokens_details": {"cached_tokens": state.get("cached_prompt_tokens", 0)},
     }
+
+
+def cached_tokens_of(usage: Mapping[str, Any]) -> int:
+    """Return the prompt tokens of a usage record that were served from the server's cache."""
+    details = usage.get("prompt_tokens_details")
+    return int(details.get("cached_tokens", 0)) if isinstance(details, Mapping) else 0
+
+
+def cached_share(usage: Mapping[str, Any]) -> float:
+    """Return the share of a run's prompt tokens the model's server served from its cache."""
+    prompt = usage.get("prompt_tokens", 0)
+    return cached_tokens_of(usage) / prompt if prompt else 0.0

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.text import Text
 
 from deepsearch.api import DeepSearchResult
+from deepsearch.budget import cached_share, cached_tokens_of
 
 # How each progress kind is labelled, and in which style.
 KIND_STYLES: dict[str, tuple[str, str]] = {
@@ -149,8 +150,10 @@ def print_result(console: Console, result: DeepSearchResult) -> None:
 def print_summary(console: Console, result: DeepSearchResult, thread_id: str) -> None:
     """Print the run's mode, steps, tokens and how to resume its thread."""
     usage = result.usage
+    cached = cached_tokens_of(usage)
+    from_cache = f" ({cached_share(usage):.0%} of prompt tokens cached)" if cached else ""
     console.print(
-        f"[dim]{result.mode} · {result.steps} steps · {usage.get('total_tokens', 0):,} tokens · "
-        f"{len(result.read_urls)} pages read · thread {escape(thread_id)}[/]",
+        f"[dim]{result.mode} · {result.steps} steps · {usage.get('total_tokens', 0):,} tokens"
+        f"{from_cache} · {len(result.read_urls)} pages read · thread {escape(thread_id)}[/]",
         highlight=False,
     )

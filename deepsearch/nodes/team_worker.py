@@ -124,6 +124,7 @@ def make_worker(loop: CompiledStateGraph[Any, Any, Any, Any]) -> NodeFn:
             "prompt_tokens": final.get("prompt_tokens", 0),
             "completion_tokens": final.get("completion_tokens", 0),
             "tokens_used": final.get("tokens_used", 0),
+            "cached_prompt_tokens": final.get("cached_prompt_tokens", 0),
         }
 
     return worker

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deepsearch.api import DeepSearchResult
+from deepsearch.budget import cached_tokens_of
 
 _LABELS = {
     "query": "Searching: {text}",
@@ -80,13 +81,14 @@ def url_fields(result: DeepSearchResult) -> dict[str, Any]:
     }
 
 
-def usage(result: DeepSearchResult) -> dict[str, int]:
-    """Return the run's token usage in OpenAI's shape."""
+def usage(result: DeepSearchResult) -> dict[str, Any]:
+    """Return the run's token usage in OpenAI's shape (cached prompt tokens included)."""
     u = result.usage
     return {
         "prompt_tokens": int(u.get("prompt_tokens", 0)),
         "completion_tokens": int(u.get("completion_tokens", 0)),
         "total_tokens": int(u.get("total_tokens", 0)),
+        "prompt_tokens_details": {"cached_tokens": cached_tokens_of(u)},
     }
 
 

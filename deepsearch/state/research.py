@@ -75,12 +75,19 @@ class Evaluation(TypedDict):
     plan: str
 
 
-class Usage(TypedDict):
-    """Token usage of a run."""
+class PromptTokensDetails(TypedDict):
+    """What OpenAI's usage says about prompt tokens: those served from the prompt cache."""
+
+    cached_tokens: int
+
+
+class Usage(TypedDict, total=False):
+    """Token usage of a run, in OpenAI's shape (``prompt_tokens_details`` since issue 17)."""
 
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    prompt_tokens_details: PromptTokensDetails
 
 
 class Answer(TypedDict):
@@ -150,6 +157,7 @@ class ResearchState(WorkerInput, total=False):
     prompt_tokens: Annotated[int, operator.add]
     completion_tokens: Annotated[int, operator.add]
     tokens_used: Annotated[int, operator.add]
+    cached_prompt_tokens: Annotated[int, operator.add]  # served from the server's cache
     step: int
     stalled_steps: int
     halt: str | None  # why research stopped early (e.g. no budget left for a step)

@@ -78,6 +78,7 @@ class WorkerOutput(TypedDict, total=False):
     prompt_tokens: Annotated[int, operator.add]
     completion_tokens: Annotated[int, operator.add]
     tokens_used: Annotated[int, operator.add]
+    cached_prompt_tokens: Annotated[int, operator.add]
     step: int
     usage: Usage
 
