@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import openai
@@ -45,7 +46,7 @@ def fresh_cache() -> Iterator[None]:
 class KindServer:
     """A loopback server speaking one server kind's model endpoints; it counts requests."""
 
-    def __init__(self, routes: dict[str, dict[str, object]]) -> None:
+    def __init__(self, routes: dict[str, Any]) -> None:
         self.routes = routes
         self.hits: list[str] = []
         self.app = Starlette(routes=[Route("/{path:path}", self.answer, methods=["GET", "POST"])])
@@ -66,9 +67,7 @@ def vllm_routes(model: str, max_len: int) -> dict[str, dict[str, object]]:
     return {"GET /v1/models": {"object": "list", "data": [entry]}}
 
 
-def ollama_routes(
-    loaded: int | None = None, num_ctx: int | None = None
-) -> dict[str, dict[str, object]]:
+def ollama_routes(loaded: int | None = None, num_ctx: int | None = None) -> dict[str, Any]:
     """Ollama's ``/api/ps`` (loaded models) and ``/api/show`` for ``qwen2.5:7b``."""
     models = []
     if loaded:
@@ -107,7 +106,9 @@ async def test_vllm_reports_max_model_len() -> None:
         (None, None, OLLAMA_DEFAULT_CONTEXT),  # Ollama's small default, not the 32k nominal
     ],
 )
-async def test_ollama_effective_context(loaded: int | None, num_ctx: int | None, expected: int) -> None:
+async def test_ollama_effective_context(
+    loaded: int | None, num_ctx: int | None, expected: int
+) -> None:
     kind = KindServer(ollama_routes(loaded, num_ctx))
     with serve(kind.app) as base:
         assert await discover_context_window(base + "/v1", "qwen2.5:7b") == expected
@@ -167,15 +168,16 @@ def test_only_self_hosted_servers_are_asked() -> None:
         "http://gpu-box.local:8000/v1",
     ):
         assert is_self_hosted(url), url
-    for url in (
+    hosted: tuple[str | None, ...] = (
         "https://api.openai.com/v1",
         "https://openrouter.ai/api/v1",
         "https://api.groq.com/openai/v1",
         "https://8.8.8.8/v1",
         None,
         "",
-    ):
-        assert not is_self_hosted(url), url
+    )
+    for hosted_url in hosted:
+        assert not is_self_hosted(hosted_url), hosted_url
 
 
 async def test_a_hosted_api_is_never_called(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -204,13 +206,8 @@ async def test_the_configured_window_always_wins() -> None:
         assert await make_llm(unset).learn_context_window() == 8_192
 
 
-def test_overflow_errors_are_recognised_with_their_sizes() -> None:
-    request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
-
-    def bad(body: dict[str, object], message: str) -> openai.BadRequestError:
-        response = httpx.Response(400, request=request, json={"error": body})
-        return openai.BadRequestError(message, response=response, body=body)
-
+async def test_overflow_errors_are_recognised_with_their_sizes() -> None:
+    """The error each server sends for an overlong prompt, as the OpenAI SDK raises it."""
     llama = {
         "code": 400,
         "message": "request (5015 tokens) exceeds the available context size (4096 tokens), "
@@ -219,14 +216,34 @@ def test_overflow_errors_are_recognised_with_their_sizes() -> None:
         "n_prompt_tokens": 5015,
         "n_ctx": 4096,
     }
-    assert overflow_of(bad(llama, f"Error code: 400 - {llama}")) == (4096, 5015)
-    python_server = "Requested tokens (5000) exceed context window of 2048"
-    assert overflow_of(bad({"message": python_server}, python_server)) == (2048, 5000)
-    vllm = (
-        "This model's maximum context length is 8192 tokens. However, you requested 9000 "
-        "tokens (8000 in the messages, 1000 in the completion)."
-    )
-    assert overflow_of(bad({"message": vllm}, vllm)) == (8192, None)
-    other = "'response_format' of type 'json_schema' is not supported"
-    assert overflow_of(bad({"message": other}, other)) is None
+    bodies: dict[str, dict[str, object]] = {
+        "llama.cpp": llama,
+        "llama-cpp-python": {"message": "Requested tokens (5000) exceed context window of 2048"},
+        "vllm": {
+            "message": "This model's maximum context length is 8192 tokens. However, you "
+            "requested 9000 tokens (8000 in the messages, 1000 in the completion).",
+            "type": "BadRequestError",
+        },
+        "other": {"message": "'response_format' of type 'json_schema' is not supported"},
+    }
+
+    async def refuse(request: Request) -> Response:
+        kind = (await request.json())["model"]
+        return JSONResponse({"error": bodies[kind]}, status_code=400)
+
+    app = Starlette(routes=[Route("/v1/chat/completions", refuse, methods=["POST"])])
+    errors: dict[str, BaseException] = {}
+    with serve(app) as base:
+        client = openai.AsyncOpenAI(base_url=base + "/v1", api_key="x", max_retries=0)
+        for kind in bodies:
+            try:
+                await client.chat.completions.create(
+                    model=kind, messages=[{"role": "user", "content": "hi"}]
+                )
+            except openai.BadRequestError as exc:
+                errors[kind] = exc
+    assert overflow_of(errors["llama.cpp"]) == (4096, 5015)
+    assert overflow_of(errors["llama-cpp-python"]) == (2048, 5000)
+    assert overflow_of(errors["vllm"]) == (8192, None)
+    assert overflow_of(errors["other"]) is None
     assert overflow_of(ValueError("context window")) is None

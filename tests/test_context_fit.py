@@ -104,8 +104,7 @@ def assert_cited_answer(result: DeepSearchResult) -> None:
     for ref in result.references:
         assert ref["exactQuote"] in pages[ref["url"]].text()
     assert any(
-        ref["url"] == MAIN_URL and ref["exactQuote"] in ANSWER_SENTENCE
-        for ref in result.references
+        ref["url"] == MAIN_URL and ref["exactQuote"] in ANSWER_SENTENCE for ref in result.references
     )
 
 
@@ -188,7 +187,10 @@ async def test_the_api_refuses_a_question_too_long_for_the_discovered_window(
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
             refused = await client.post(
                 "/v1/chat/completions",
-                json={"model": "deepsearch", "messages": [{"role": "user", "content": long_question}]},
+                json={
+                    "model": "deepsearch",
+                    "messages": [{"role": "user", "content": long_question}],
+                },
             )
             answered = await client.post(
                 "/v1/chat/completions",
@@ -196,8 +198,7 @@ async def test_the_api_refuses_a_question_too_long_for_the_discovered_window(
                     "model": "deepsearch",
                     "reasoning_effort": "low",
                     "messages": [
-                        {"role": ROLES[m.type], "content": m.content}
-                        for m in long_conversation()
+                        {"role": ROLES[m.type], "content": m.content} for m in long_conversation()
                     ],
                 },
             )
@@ -214,7 +215,9 @@ class NoPropsServer(LlamaCppServer):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.app.router.routes[:] = [r for r in self.app.router.routes if r.path != "/props"]
+        self.app.router.routes[:] = [
+            r for r in self.app.router.routes if getattr(r, "path", "") != "/props"
+        ]
 
 
 async def test_a_refused_prompt_teaches_the_window(tmp_path: Path) -> None:
@@ -230,7 +233,9 @@ async def test_a_refused_prompt_teaches_the_window(tmp_path: Path) -> None:
             _env_file=None,  # type: ignore[call-arg]
         )
         pages = long_pages()
-        graph = build_graph(settings=settings, search=MemorySearch(pages), reader=MemoryReader(pages))
+        graph = build_graph(
+            settings=settings, search=MemorySearch(pages), reader=MemoryReader(pages)
+        )
         first = await aask(QUESTION, graph=graph, context=Context(reasoning_effort="low"))
         refused = server.overflows
         second = await aask(QUESTION, graph=graph, context=Context(reasoning_effort="low"))
