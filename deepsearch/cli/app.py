@@ -191,6 +191,15 @@ def _register_eval() -> None:
 _register_eval()
 
 
+def _register_local_model() -> None:
+    from deepsearch.cli.local_model import local_model_command
+
+    app.command(name="local-model")(local_model_command)
+
+
+_register_local_model()
+
+
 def main() -> None:
     """Entry point of the ``deepsearch`` console script."""
     try:
