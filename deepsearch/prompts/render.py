@@ -75,10 +75,12 @@ def render_sources(
         used += cost
     chosen = {key: None for key in items if key in kept}  # back in reading order
     text = _render_blocks(pages, ids, chosen, limit=max_chars - _OMITTED_CHARS)
-    omitted = len(items) - len(chosen)
-    return f"{text}\n(omitted to fit: {omitted} less relevant passages)" if omitted else text
+    # No count in the note: it changes with every page read, right where the next
+    # section starts, and would end the prefix a server can serve from its cache.
+    return f"{text}\n{OMITTED_NOTE}" if len(chosen) < len(items) else text
 
 
+OMITTED_NOTE = "(less relevant passages were left out to fit)"
 _BLOCK_CHARS = 160  # the <source ...> wrapper around a page's passages, roughly
 _OMITTED_CHARS = 60
 
