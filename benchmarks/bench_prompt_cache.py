@@ -94,13 +94,13 @@ async def run(args: argparse.Namespace) -> None:
                         q.question, graph=graph, context=Context(reasoning_effort=args.effort)
                     )
                     runs += 1
-                    calls = zip(
+                    answered = zip(
                         server.requests[start:],
                         server.prompt_sizes[start:],
                         server.cached_sizes[start:],
                         strict=False,
                     )
-                    for body, size, cached in calls:
+                    for body, size, cached in answered:
                         text = "\n".join(str(m.get("content")) for m in body["messages"])
                         match = _ROLE.search(text)
                         role = match.group(1) if match else "unknown"
