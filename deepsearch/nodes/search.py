@@ -21,6 +21,7 @@ from deepsearch.tools.urls import normalize_url
 MAX_QUERIES = 5
 NEAR_DUPLICATE = 0.85
 RESULTS_PER_QUERY = 10
+MAX_QUERY_CHARS = 300
 # Reciprocal-rank prior: a result at 0-based position i of a query's results adds
 # 1 / (ENGINE_RANK_K + i + 1) to the URL's ``engine`` score, so the engine's own
 # full-text order survives our re-ranking on a title and a one-line snippet.
@@ -32,12 +33,25 @@ def engine_prior(position: int) -> float:
     return 1.0 / (ENGINE_RANK_K + position + 1)
 
 
+def bounded_query(query: str) -> str:
+    """Normalise whitespace and cut a query at a word boundary within MAX_QUERY_CHARS.
+
+    A long question used as a query (the fallback) would otherwise go to the provider
+    whole; engines take a few words, not pages.
+    """
+    q = " ".join(query.split())
+    if len(q) <= MAX_QUERY_CHARS:
+        return q
+    cut = q[:MAX_QUERY_CHARS]
+    return cut.rsplit(" ", 1)[0] if " " in cut else cut
+
+
 def fresh_queries(proposed: list[str], done: list[str]) -> list[str]:
     """Drop exact and near-duplicate queries (against earlier ones and each other)."""
     kept: list[str] = []
     seen = [q.lower() for q in done]
     for query in proposed:
-        q = " ".join(query.split())
+        q = bounded_query(query)
         if not q or q.lower() in seen:
             continue
         if any(similarity(q, other) >= NEAR_DUPLICATE for other in [*done, *kept]):
