@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 the run failed, 2 usage error, 3 not configured.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -161,7 +162,18 @@ def index(
     """Index local documents for the ``local`` search provider."""
     from deepsearch.cli.index import index_command
 
-    index_command(path, db)
+    report = index_command(path, db)
+    out.print(
+        f"Indexed {report['indexed']} of {report['files']} files "
+        f"({report['skipped']} unchanged, {report['removed']} removed): "
+        f"{report['documents']} documents, {report['passages']} passages "
+        f"in {report['seconds']} s -> {escape(str(report['db']))}"
+    )
+    for error in report.get("errors") or []:
+        err.print(f"[yellow]skipped: {escape(str(error))}[/]")
+    out.print("To search it, export:")
+    for name, value in report["env"].items():
+        out.print(f"  export {name}={escape(shlex.quote(value))}")
 
 
 @app.command(name="config")
