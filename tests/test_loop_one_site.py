@@ -204,7 +204,9 @@ async def test_the_engines_order_counts(offline_settings) -> None:
 async def test_an_answer_resting_on_a_snippet_reads_its_page_first(offline_settings) -> None:
     question = "Who designed the Orrin clock tower?"
     url = "https://clocks.example/orrin"
-    results = [SearchResult(url, "Orrin clock tower", "The Orrin clock tower was designed by Mae Tull.")]
+    results = [
+        SearchResult(url, "Orrin clock tower", "The Orrin clock tower was designed by Mae Tull.")
+    ]
     results += [
         SearchResult(f"https://x{i}.example/", f"Clock {i}", "Clocks keep time.") for i in range(4)
     ]
@@ -230,3 +232,56 @@ async def test_an_answer_resting_on_a_snippet_reads_its_page_first(offline_setti
     assert result.references and result.references[0]["url"] == url
     assert result.mode == "researched"
     assert result.steps == 3, "the page was read in the answer's own step"
+
+
+def never_satisfied_reader_brain() -> Brain:
+    """A planner that always asks to read and an answerer that never writes anything."""
+    brain = Brain()
+    brain.handlers["planner"] = lambda s, u: json.dumps({"action": "read"})
+    brain.handlers["answerer"] = lambda s, u: json.dumps({"answer": "", "references": []})
+    return brain
+
+
+async def test_only_hostnames_with_a_single_host_reads_as_deep_as_the_budget_allows(
+    one_site, tmp_path
+) -> None:
+    graph = build_graph(
+        model=ScriptedChatModel(brain=never_satisfied_reader_brain()),
+        settings=web_settings(one_site.base_url, tmp_path),
+    )
+    result = await aask(
+        "Karsvik lighthouse storms",
+        graph=graph,
+        reasoning_effort="low",
+        max_attempts=5,
+        only_hostnames=["127.0.0.1"],
+    )
+    assert set(read_paths(one_site, result.read_urls)) == set(karsvik_pages())
+
+
+async def test_the_local_corpus_reads_as_deep_as_the_budget_allows(tmp_path) -> None:
+    from deepsearch.tools.corpus import index_corpus
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(10):
+        (docs / f"log-{i}.md").write_text(
+            f"# Harbour log {i}\n\nThe Karsvik lighthouse keepers logged {i + 3} storms.\n"
+        )
+    db = tmp_path / "corpus.sqlite3"
+    index_corpus(docs, db)
+    settings = Settings(
+        DEEPSEARCH_SEARCH_PROVIDER="local",
+        DEEPSEARCH_CORPUS=str(db),
+        DEEPSEARCH_EMBEDDINGS="local",
+        DEEPSEARCH_CACHE="off",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    graph = build_graph(
+        model=ScriptedChatModel(brain=never_satisfied_reader_brain()), settings=settings
+    )
+    result = await aask(
+        "Karsvik lighthouse storms", graph=graph, reasoning_effort="low", max_attempts=5
+    )
+    read = {u.split("#", 1)[0] for u in result.read_urls}
+    assert read == {f"corpus://log-{i}.md" for i in range(10)}
