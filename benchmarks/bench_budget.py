@@ -38,6 +38,7 @@ from deepsearch.settings import Settings
 from tests.support.brain import QuestionWordsBrain
 from tests.support.chat_model import ScriptedChatModel
 from tests.support.servers import serve
+from tests.support.testweb import searxng_settings
 from tests.support.world import World
 from tests.support.world_data import WorldQuestion, load_dataset
 
@@ -54,19 +55,6 @@ class Outcome:
     well_formed: bool
     beast: bool
     steps: int
-
-
-def settings_for(base_url: str, cache: str) -> Settings:
-    """The product's settings for a run over the served world."""
-    return Settings(
-        DEEPSEARCH_SEARCH_PROVIDER="searxng",
-        SEARXNG_URL=base_url,
-        DEEPSEARCH_READER="direct",
-        DEEPSEARCH_EMBEDDINGS="local",
-        DEEPSEARCH_ALLOW_PRIVATE_URLS=True,
-        DEEPSEARCH_CACHE=cache,
-        _env_file=None,  # type: ignore[call-arg]
-    )
 
 
 async def run_one(question: str, settings: Settings, budget: int, regime: str) -> Outcome:
@@ -99,7 +87,7 @@ async def main(args: argparse.Namespace) -> None:
         world = World(dataset.articles)
         with serve(world.app) as base, tempfile.TemporaryDirectory() as tmp:
             world.base_url = base
-            settings = settings_for(base, f"{tmp}/cache.sqlite3")
+            settings = searxng_settings(base, f"{tmp}/cache.sqlite3")
             for budget in args.budgets:
                 for regime in REGIMES:
                     outcomes = [
