@@ -17,6 +17,7 @@ from deepsearch.nodes.beast_mode import NO_BUDGET
 from deepsearch.prompts.fit import MIN_REPLY_TOKENS, Section, fit_prompt
 from deepsearch.server.app import create_app
 from deepsearch.settings import Settings
+from deepsearch.tools.base import Page, SearchResponse
 from deepsearch.tools.tokens import TokenCounter
 from tests.support.api_server import QUESTION, new_model, scripted_graph, server_settings
 from tests.support.brain import Brain
@@ -121,3 +122,43 @@ def test_the_api_keeps_budget_tokens(client: openai.OpenAI, stream: bool) -> Non
         usage, answer = reply.usage, reply.choices[0].message.content or ""
     assert usage is not None and 0 < usage.total_tokens <= 1.1 * budget
     assert "Bartholdi" in answer
+
+
+class BilledSearch(MemorySearch):
+    """In-memory search that bills tokens per query, as Jina Search does."""
+
+    bills = True
+
+    async def search(
+        self, query: str, *, num_results: int = 10, language: str | None = None
+    ) -> SearchResponse:
+        response = await super().search(query, num_results=num_results, language=language)
+        response.tokens = 3_000
+        return response
+
+
+class BilledReader(MemoryReader):
+    """In-memory reader that bills tokens per page, as Jina Reader does."""
+
+    bills = True
+
+    async def read(self, url: str) -> Page:
+        page = await super().read(url)
+        page.tokens = 2_500
+        return page
+
+
+@pytest.mark.parametrize("budget", [8_000, 20_000])
+async def test_provider_costs_count_and_are_planned_for(offline_settings, budget: int) -> None:
+    brain = Brain(fail_reviews=10_000)
+    graph = build_graph(
+        model=ScriptedChatModel(brain=brain),
+        search=BilledSearch(LONG_PAGES),
+        reader=BilledReader(LONG_PAGES),
+        settings=offline_settings,
+        team=False,
+    )
+    result = await aask(QUESTION, graph=graph, budget_tokens=budget, max_attempts=20)
+    assert result.usage["total_tokens"] <= 1.1 * budget
+    assert result.usage["total_tokens"] >= 3_000  # the billed search counted
+    assert result.answer.strip()

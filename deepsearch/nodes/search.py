@@ -7,13 +7,13 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from deepsearch.budget import Spend
+from deepsearch.budget import Spend, affordable
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, diary_line, run_options
 from deepsearch.nodes.screened import ScreeningNotes
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, ResearchState
-from deepsearch.tools.base import ProviderError, SearchResponse
+from deepsearch.tools.base import ProviderError, SearchResponse, bills_tokens
 from deepsearch.tools.embeddings.local import similarity
 from deepsearch.tools.toolbox import Toolbox
 from deepsearch.tools.urls import normalize_url
@@ -78,6 +78,16 @@ def make_search(tools: Toolbox) -> NodeFn:
                 "diary": [diary_line(state, "search skipped: only repeated queries")],
             }
         provider = tools.search(ctx.search_provider)
+        paid = affordable(state, "search", len(queries), bills=bills_tokens(provider))
+        if paid < len(queries):
+            emit(state, "search", f"The budget pays for {paid} of {len(queries)} queries.")
+            queries = queries[:paid]
+        if not queries:
+            return {
+                "last_action": "search",
+                "halt": "budget left only for the final answer",
+                "diary": [diary_line(state, "search skipped: no budget for a query")],
+            }
         for q in queries:
             emit(state, "query", q, provider=provider.name)
 
@@ -90,6 +100,7 @@ def make_search(tools: Toolbox) -> NodeFn:
                 return exc
 
         responses = await asyncio.gather(*(run(q) for q in queries))
+        ok = [r for r in responses if not isinstance(r, ProviderError)]
         known: dict[str, Candidate] = state.get("candidates", {})
         updated: dict[str, Candidate] = {}
         failures: list[str] = []
@@ -138,6 +149,7 @@ def make_search(tools: Toolbox) -> NodeFn:
             "visited_urls": new_urls,
             "stalled_steps": 0 if new_urls else state.get("stalled_steps", 0) + 1,
             "diary": [*notes.diary, diary_line(state, summary)],
+            "unit_costs": {"search": max((r.tokens for r in ok), default=0)},
             **notes.update(),
             **spend.update(),
         }

@@ -99,6 +99,11 @@ def merge_dicts(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
     return {**left, **right}
 
 
+def merge_max(left: dict[str, int], right: dict[str, int]) -> dict[str, int]:
+    """Reducer: keep the larger value of each key."""
+    return {**left, **{k: max(v, left.get(k, 0)) for k, v in right.items()}}
+
+
 def merge_unique(left: list[str], right: list[str]) -> list[str]:
     """Reducer: append the right items not already present, keeping order."""
     seen = set(left)
@@ -166,6 +171,8 @@ class ResearchState(WorkerInput, total=False):
     # Searching and reading.
     queries: Annotated[list[str], merge_unique]
     candidates: Annotated[dict[str, Candidate], merge_dicts]
+    # The most provider tokens one query ("search") or one page ("read") has cost so far.
+    unit_costs: Annotated[dict[str, int], merge_max]
     pages: Annotated[dict[str, PageRecord], merge_dicts]
     visited_urls: Annotated[list[str], merge_unique]
     read_urls: Annotated[list[str], merge_unique]
