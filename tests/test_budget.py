@@ -18,6 +18,7 @@ from deepsearch.prompts.fit import MIN_REPLY_TOKENS, Section, fit_prompt
 from deepsearch.server.app import create_app
 from deepsearch.settings import Settings
 from deepsearch.tools.base import Page, SearchResponse
+from deepsearch.tools.embeddings.local import lexical_scores
 from deepsearch.tools.tokens import TokenCounter
 from tests.support.api_server import QUESTION, new_model, scripted_graph, server_settings
 from tests.support.brain import Brain
@@ -162,3 +163,36 @@ async def test_provider_costs_count_and_are_planned_for(offline_settings, budget
     assert result.usage["total_tokens"] <= 1.1 * budget
     assert result.usage["total_tokens"] >= 3_000  # the billed search counted
     assert result.answer.strip()
+
+
+class BilledScorer:
+    """A relevance scorer that bills tokens per call, as a hosted reranker does."""
+
+    name = "billed-reranker"
+    bills = True
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def score(self, query: str, documents: list[str]) -> tuple[list[float], int]:
+        self.calls += 1
+        return lexical_scores(query, documents), 4_000
+
+
+async def test_a_paid_scorer_gives_way_to_free_scoring_when_the_budget_is_short(
+    offline_settings,
+) -> None:
+    scorer = BilledScorer()
+    graph = build_graph(
+        model=ScriptedChatModel(brain=Brain(fail_reviews=10_000)),
+        search=MemorySearch(LONG_PAGES),
+        reader=MemoryReader(LONG_PAGES),
+        relevance=scorer,
+        settings=offline_settings,
+        team=False,
+    )
+    budget = 14_000
+    result = await aask(QUESTION, graph=graph, budget_tokens=budget, max_attempts=20)
+    assert scorer.calls >= 1
+    assert result.usage["total_tokens"] <= 1.1 * budget
+    assert "Bartholdi" in result.answer

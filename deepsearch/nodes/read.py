@@ -6,13 +6,11 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from deepsearch.budget import affordable
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, diary_line, run_options
-from deepsearch.nodes.reading import pick_urls, read_urls
+from deepsearch.nodes.reading import pages_affordable, pick_urls, read_urls
 from deepsearch.progress import emit
 from deepsearch.state import ResearchState
-from deepsearch.tools.base import bills_tokens
 from deepsearch.tools.toolbox import Toolbox
 
 
@@ -29,8 +27,7 @@ def make_read(tools: Toolbox) -> NodeFn:
         ctx = run_options(runtime)
         args = state.get("action_args", {})
         urls = pick_urls(state, ctx, list(args.get("urls", [])))
-        billed = bills_tokens(tools.reader_for(ctx.search_provider))
-        if urls and not affordable(state, "read", len(urls), bills=billed):
+        if urls and not pages_affordable(tools, state, ctx, len(urls)):
             line = diary_line(state, "read skipped: no budget for another page")
             return {
                 "last_action": "read",

@@ -108,6 +108,13 @@ def link_candidates(page: Page, known: Mapping[str, Any]) -> dict[str, Candidate
     return links
 
 
+def pages_affordable(tools: Toolbox, state: Mapping[str, Any], ctx: Context, wanted: int) -> int:
+    """Return how many of ``wanted`` pages research can still pay for (reading and scoring)."""
+    reader = tools.reader_for(ctx.search_provider)
+    bills = bills_tokens(reader) or bills_tokens(tools.relevance)
+    return affordable(state, "read", wanted, bills=bills)
+
+
 async def read_urls(
     tools: Toolbox,
     state: Mapping[str, Any],
@@ -121,7 +128,7 @@ async def read_urls(
     has cost so far (a reader that bills tokens, such as Jina Reader).
     """
     reader = tools.reader_for(ctx.search_provider)
-    urls = urls[: affordable(state, "read", len(urls), bills=bills_tokens(reader))]
+    urls = urls[: pages_affordable(tools, state, ctx, len(urls))]
     reading = Reading(notes=ScreeningNotes(state))
     for url in urls:
         emit(state, "read", url)
