@@ -15,10 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from deepsearch.api import DeepSearchResult
 
 
-class Citation(BaseModel):
+class Reference(BaseModel):
     """One footnote of the answer: a quote that occurs in the text read from ``url``."""
-
-    model_config = ConfigDict(title="Reference")
 
     url: str = Field(description="The page the quote was read from.")
     title: str = Field(description="The page's title.")
@@ -26,10 +24,8 @@ class Citation(BaseModel):
     dateTime: str | None = Field(default=None, description="The page's date, when known.")
 
 
-class TokenUsage(BaseModel):
+class Usage(BaseModel):
     """Tokens the run spent, every model call and provider cost included."""
-
-    model_config = ConfigDict(title="Usage")
 
     prompt_tokens: int
     completion_tokens: int
@@ -42,10 +38,10 @@ class DeepSearchOutput(BaseModel):
     model_config = ConfigDict(title="deep_search result")
 
     answer: str = Field(description="The answer in Markdown; [^n] marks cite references[n-1].")
-    references: list[Citation] = Field(description="Footnotes, in marker order.")
+    references: list[Reference] = Field(description="Footnotes, in marker order.")
     visitedURLs: list[str] = Field(description="Every URL the research came across.")
     readURLs: list[str] = Field(description="The URLs whose pages were read.")
-    usage: TokenUsage
+    usage: Usage
     mode: Literal["direct", "researched", "beast", "merged", "failed"] = Field(
         description="How the answer came about: from the model's knowledge (direct), "
         "research that passed the checks (researched), a best effort when budget or "
@@ -65,7 +61,7 @@ def structured(result: DeepSearchResult) -> dict[str, Any]:
     output = DeepSearchOutput(
         answer=result.answer,
         references=[
-            Citation(
+            Reference(
                 url=ref.get("url") or "",
                 title=ref.get("title") or "",
                 exactQuote=ref.get("exactQuote") or "",
@@ -75,7 +71,7 @@ def structured(result: DeepSearchResult) -> dict[str, Any]:
         ],
         visitedURLs=list(result.visited_urls),
         readURLs=list(result.read_urls),
-        usage=TokenUsage(
+        usage=Usage(
             prompt_tokens=int(usage.get("prompt_tokens", 0)),
             completion_tokens=int(usage.get("completion_tokens", 0)),
             total_tokens=int(usage.get("total_tokens", 0)),
