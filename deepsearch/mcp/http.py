@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
@@ -24,6 +25,29 @@ from starlette.types import Receive, Scope, Send
 from deepsearch.mcp.server import DeepSearchMCP
 
 log = logging.getLogger(__name__)
+
+
+class EndedStreamNoise(logging.Filter):
+    """Drop the SDK's error report for a GET stream that ended with its session.
+
+    When a client ends its session (``DELETE``) while its GET stream is open, the
+    mcp 1.x transport's stream writer finds its stream closed and logs that as an
+    error with a traceback, though nothing failed.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Tell whether the record is worth keeping."""
+        closed = record.exc_info is not None and isinstance(
+            record.exc_info[1], anyio.ClosedResourceError
+        )
+        return not (closed and record.getMessage() == "Error in standalone SSE writer")
+
+
+def quiet_ended_streams() -> None:
+    """Install :class:`EndedStreamNoise` on the SDK's transport logger (once)."""
+    sdk = logging.getLogger("mcp.server.streamable_http")
+    if not any(isinstance(f, EndedStreamNoise) for f in sdk.filters):
+        sdk.addFilter(EndedStreamNoise())
 
 
 class StreamableHTTPEndpoint:
@@ -42,6 +66,7 @@ class StreamableHTTPEndpoint:
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         """Run the session manager; the endpoint serves while this is entered."""
+        quiet_ended_streams()
         manager = StreamableHTTPSessionManager(
             app=self.mcp.server, stateless=self.stateless, json_response=False
         )
