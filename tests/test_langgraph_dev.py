@@ -22,7 +22,6 @@ from mcp.client.streamable_http import streamable_http_client
 from openai import OpenAI
 
 from deepsearch.server.langgraph_app import MCP_PATH as LANGGRAPH_MCP_PATH
-
 from tests.support.brain import Brain
 from tests.support.langgraph_dev import REPO, DevServer, langgraph_dev, offline_env
 from tests.support.llm_server import LLMServer
