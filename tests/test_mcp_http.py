@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from deepsearch.server.app import create_app
 from deepsearch.settings import NO_LLM_MESSAGE, Settings
-from tests.support.api_server import local_settings, server_settings
+from tests.support.api_server import local_settings, new_model, scripted_graph, server_settings
 from tests.support.brain import Brain
 from tests.support.llm_server import LLMServer
 from tests.support.mcp_client import (
@@ -247,16 +247,7 @@ async def test_an_unconfigured_llm_is_a_tool_error_with_the_how_to(testweb: Test
 
 
 async def test_the_api_key_and_the_origin_guard_the_endpoint(api: Api) -> None:
-    hello = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "raw", "version": "0"},
-        },
-    }
+    hello = HELLO
     accept = {"Accept": "application/json, text/event-stream"}
     async with httpx.AsyncClient(timeout=30) as client:
         missing = await client.post(api.url, json=hello, headers=accept)
@@ -289,3 +280,59 @@ async def test_without_its_lifespan_the_endpoint_says_so() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
         reply = await client.post("/mcp", json={})
     assert reply.status_code == 503 and "lifespan" in reply.json()["error"]
+
+
+HELLO = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
+}
+CALL = {
+    "jsonrpc": "2.0",
+    "id": 2,
+    "method": "tools/call",
+    "params": {"name": "deep_search", "arguments": LOW, "_meta": {"progressToken": "t"}},
+}
+ACCEPT = {"Accept": "application/json, text/event-stream"}
+
+
+def stream_until_the_model_is_called(url: str, headers: dict[str, str], model: Any) -> None:
+    """POST the call, read its stream until the run reaches the model, then hang up."""
+    with httpx.stream("POST", url, json=CALL, headers=headers, timeout=30) as reply:
+        for line in reply.iter_lines():
+            if line.startswith("data:") and model.started.wait(10):
+                break
+
+
+def test_a_stateless_endpoint_cancels_a_call_whose_stream_is_closed() -> None:
+    model = new_model(block=True)
+    settings = server_settings(DEEPSEARCH_MCP_STATELESS=True)
+    with serve(create_app(graph=scripted_graph(model), server_settings=settings)) as base:
+        stream_until_the_model_is_called(base + "/mcp", ACCEPT, model)
+        assert model.cancelled.wait(10), "closing the stream cancelled the run"
+        assert httpx.get(base + "/health").json()["active_runs"] == 0
+    assert model.calls == 1
+
+
+def test_a_session_that_ends_cancels_its_calls() -> None:
+    model = new_model(block=True)
+    with serve(create_app(graph=scripted_graph(model), server_settings=server_settings())) as base:
+        url = base + "/mcp"
+        hello = httpx.post(url, json=HELLO, headers=ACCEPT)
+        session = {**ACCEPT, "mcp-session-id": hello.headers["mcp-session-id"]}
+        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        assert httpx.post(url, json=initialized, headers=session).status_code == 202
+        stream_until_the_model_is_called(url, session, model)
+        # A stateful session outlives a dropped stream (the client may come back for it) ...
+        assert httpx.get(base + "/health").json()["active_runs"] == 1
+        assert not model.cancelled.is_set()
+        # ... and its calls stop when it ends.
+        assert httpx.delete(url, headers=session).status_code == 200
+        assert model.cancelled.wait(10)
+        assert httpx.get(base + "/health").json()["active_runs"] == 0
+    assert model.calls == 1
