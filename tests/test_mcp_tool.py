@@ -14,6 +14,7 @@ from mcp import types
 from mcp.shared.memory import create_connected_server_and_client_session
 from pydantic import SecretStr
 
+from deepsearch.agent import graph
 from deepsearch.api import DeepSearchResult, build_graph
 from deepsearch.mcp import DeepSearchMCP
 from deepsearch.mcp.output import markdown, structured
@@ -133,3 +134,11 @@ async def test_a_call_over_the_run_limit_waits_and_says_so() -> None:
         assert mcp.active_runs == 1 and model.calls == 1
         group.cancel_scope.cancel()
     await wait_until(lambda: mcp.active_runs == 0, "every run stopped")
+
+
+def test_the_graph_describes_its_input_and_output_fields() -> None:
+    for schema in (graph.get_input_jsonschema(), graph.get_output_jsonschema()):
+        undescribed = [k for k, v in schema["properties"].items() if not v.get("description")]
+        assert undescribed == []
+    answer = graph.get_output_jsonschema()["$defs"]["Answer"]["properties"]
+    assert "[^n]" in answer["text"]["description"]
