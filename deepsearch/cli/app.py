@@ -1,4 +1,4 @@
-"""The ``deepsearch`` command: ask, serve, index, eval and config.
+"""The ``deepsearch`` command: ask, serve, mcp, index, eval and config.
 
 Exit codes: 0 ok, 1 the run failed, 2 usage error, 3 not configured.
 """
@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import nullcontext
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,6 +39,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+class LogLevel(StrEnum):
+    """Log levels of ``deepsearch mcp``."""
+
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
 
 
 class NothingToResume(Exception):
@@ -143,7 +153,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the OpenAI-compatible API (POST /v1/chat/completions)."""
+    """Serve the OpenAI-compatible API (POST /v1/chat/completions) and MCP at /mcp."""
     import importlib
 
     app_module = importlib.import_module("deepsearch.server.app")
@@ -152,6 +162,21 @@ def serve(
     if run_server is None:
         run_server = importlib.import_module("deepsearch.server.run").run_server
     run_server(host, port, workers, api_key)
+
+
+@app.command(name="mcp")
+def mcp_command(
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", help="Level of the log lines on stderr.")
+    ] = LogLevel.info,
+) -> None:
+    """Serve DeepSearch as an MCP tool over stdio (for Claude Desktop, Cursor, VS Code...).
+
+    Standard output carries only the protocol; logs go to stderr.
+    """
+    from deepsearch.mcp.stdio import run_stdio
+
+    run_stdio(log_level=log_level.value)
 
 
 @app.command()
