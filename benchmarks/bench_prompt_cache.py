@@ -33,12 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pydantic import SecretStr
 
-from benchmarks.bench_research import DATASETS, served, settings_for
+from benchmarks.bench_research import DATASETS, served
 from deepsearch import Context, aask, build_graph
 from deepsearch.tools.context_window import forget_discovered
 from tests.support.brain import QuestionWordsBrain
 from tests.support.llama_server import LlamaCppServer
 from tests.support.servers import serve
+from tests.support.testweb import searxng_settings
 from tests.support.world_data import load_dataset
 
 _ROLE = re.compile(r"#\s*Role:\s*([\w-]+)")
@@ -78,7 +79,7 @@ async def run(args: argparse.Namespace) -> None:
         for name in names:
             dataset = load_dataset(name, args.data)
             with served(dataset) as world:
-                settings = settings_for(world.base_url, str(Path(tmp) / "cache.sqlite3"))
+                settings = searxng_settings(world.base_url, str(Path(tmp) / "cache.sqlite3"))
                 settings = settings.model_copy(
                     update={
                         "openai_base_url": llm_base + "/v1",

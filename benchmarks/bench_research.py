@@ -57,6 +57,7 @@ from deepsearch.settings import Settings
 from tests.support.brain import QuestionWordsBrain, section
 from tests.support.chat_model import ScriptedChatModel
 from tests.support.servers import serve
+from tests.support.testweb import searxng_settings
 from tests.support.world import NAV_PATHS, RESULTS, World
 from tests.support.world_data import Dataset, WorldQuestion, contains, load_dataset
 
@@ -92,19 +93,6 @@ class Run:
     ending: str
     shown_unread: list[int] = field(default_factory=list)  # unread URLs in planner prompts
     unread_evidence: bool = False  # an answer-holding page was a top-10 result, never read
-
-
-def settings_for(base_url: str, cache: str) -> Settings:
-    """Return the product settings of a benchmark run: the real SearXNG provider and reader."""
-    return Settings(
-        DEEPSEARCH_SEARCH_PROVIDER="searxng",
-        SEARXNG_URL=base_url,
-        DEEPSEARCH_READER="direct",
-        DEEPSEARCH_EMBEDDINGS="local",
-        DEEPSEARCH_ALLOW_PRIVATE_URLS=True,
-        DEEPSEARCH_CACHE=cache,
-        _env_file=None,  # type: ignore[call-arg]
-    )
 
 
 @contextmanager
@@ -215,7 +203,7 @@ async def run_dataset(
     questions = dataset.questions[:limit] if limit else dataset.questions
     gate = asyncio.Semaphore(concurrency)
     with tempfile.TemporaryDirectory() as tmp, served(dataset) as world:
-        settings = settings_for(world.base_url, str(Path(tmp) / "cache.sqlite3"))
+        settings = searxng_settings(world.base_url, str(Path(tmp) / "cache.sqlite3"))
 
         async def one(q: WorldQuestion) -> Run:
             async with gate:

@@ -77,6 +77,23 @@ def tokens_left(state: Mapping[str, Any], spent: int = 0, *, final: bool = False
     return left if final else left - final_reserve(budget)
 
 
+def affordable(state: Mapping[str, Any], unit: str, wanted: int, *, bills: bool) -> int:
+    """Return how many of ``wanted`` provider calls (queries, pages) research can still pay for.
+
+    Each is priced at the most one has cost so far in the run (``unit_costs``). A
+    provider that bills (``bills``) but has no price yet makes one call first, to learn
+    it; one that bills nothing is not limited.
+    """
+    if not bills or wanted <= 0:
+        return wanted
+    price = state.get("unit_costs", {}).get(unit)
+    if price is None:
+        return 1 if tokens_left(state) > 0 else 0
+    if price <= 0:
+        return wanted
+    return max(0, min(wanted, tokens_left(state) // price))
+
+
 def reserve_reached(state: Mapping[str, Any]) -> bool:
     """Tell whether research has spent up to the final reserve."""
     return tokens_left(state) <= 0

@@ -17,12 +17,13 @@ import bm25s
 import httpx
 import pytest
 
-from benchmarks.bench_research import main, parse_args, run_dataset, settings_for
+from benchmarks.bench_research import main, parse_args, run_dataset
 from deepsearch import aask, build_graph
 from deepsearch.tools.search.searxng import SearxngSearch
 from tests.support.brain import QuestionWordsBrain
 from tests.support.chat_model import ScriptedChatModel
 from tests.support.servers import serve
+from tests.support.testweb import searxng_settings
 from tests.support.world import LIVE_NAV, NAV_PATHS, World, split_sentences
 from tests.support.world_data import Dataset, load_dataset
 
@@ -136,7 +137,7 @@ async def test_the_words_only_planner_searches_the_question_and_never_picks_urls
 ) -> None:
     question = musique.questions[1].question
     brain = QuestionWordsBrain()
-    settings = settings_for(world.base_url, str(tmp_path / "cache.sqlite3"))
+    settings = searxng_settings(world.base_url, str(tmp_path / "cache.sqlite3"))
     graph = build_graph(model=ScriptedChatModel(brain=brain), settings=settings)
     before = len(world.queries)
     result = await aask(question, graph=graph, reasoning_effort="low")

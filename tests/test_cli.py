@@ -271,6 +271,9 @@ def test_index_builds_a_local_corpus(tmp_path: Path) -> None:
     proc = run_cli(["index", str(docs), "--db", str(db)], base_env(tmp_path), tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert db.exists() and os.path.getsize(db) > 0
+    assert "Indexed 1 of 1 files" in proc.stdout and "1 documents" in proc.stdout
+    assert "export DEEPSEARCH_SEARCH_PROVIDER=local" in proc.stdout
+    assert f"export DEEPSEARCH_CORPUS={db}" in proc.stdout
 
 
 def test_the_command_line_starts_without_loading_the_agent(tmp_path: Path) -> None:

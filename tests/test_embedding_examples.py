@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from deepsearch.server.app import create_app
+from deepsearch.settings import Settings
 from tests.support.agent_llm import AGENT_PREFIX, AgentLLMServer
+from tests.support.api_server import server_settings
 from tests.support.brain import Brain
 from tests.support.langgraph_dev import REPO, offline_env
 from tests.support.servers import serve
@@ -129,3 +132,35 @@ def test_resume_example_refuses_a_finished_thread(local: Local, tmp_path: Path) 
         timeout=300,
     )
     assert proc.returncode != 0 and "no interrupted run" in proc.stderr
+
+
+def test_mcp_agent_example_over_stdio(local: Local) -> None:
+    before = local.llm.agent_requests
+    out = run_example(local, "mcp_agent.py", QUESTION)
+    assert "[deepsearch] Step 1 · plan: " in out, "progress notifications reached the agent"
+    assert "Tool deep_search answered:" in out
+    page = f"{local.web.base_url}/news/statue-of-liberty"
+    assert f"[^1]: [Statue of Liberty]({page})" in out
+    agent_line = out.split("Agent:", 1)[1]
+    assert AGENT_PREFIX in agent_line and "Bartholdi" in agent_line
+    assert local.llm.agent_requests - before == 2
+
+
+def test_mcp_agent_example_over_http(local: Local, tmp_path: Path) -> None:
+    settings = Settings(
+        OPENAI_BASE_URL=local.env["OPENAI_BASE_URL"],
+        DEEPSEARCH_MODEL="brain",
+        DEEPSEARCH_SEARCH_PROVIDER="searxng",
+        SEARXNG_URL=local.web.base_url,
+        DEEPSEARCH_ALLOW_PRIVATE_URLS=True,
+        DEEPSEARCH_EMBEDDINGS="local",
+        DEEPSEARCH_READER="direct",
+        DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    app = create_app(settings=settings, server_settings=server_settings(DEEPSEARCH_API_KEY="k1"))
+    with serve(app) as base:
+        url = base + "/mcp"
+        out = run_example(local, "mcp_agent.py", "--url", url, "--api-key", "k1", QUESTION)
+    assert "[deepsearch] Step 1 · plan: " in out and "Tool deep_search answered:" in out
+    assert "Bartholdi" in out.split("Agent:", 1)[1]

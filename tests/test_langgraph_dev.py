@@ -17,11 +17,15 @@ from typing import Any
 import httpx
 import pytest
 from langgraph_sdk import get_client
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
 from openai import OpenAI
 
+from deepsearch.server.langgraph_app import MCP_PATH as LANGGRAPH_MCP_PATH
 from tests.support.brain import Brain
 from tests.support.langgraph_dev import REPO, DevServer, langgraph_dev, offline_env
 from tests.support.llm_server import LLMServer
+from tests.support.mcp_client import Progress, text_of, unverified_quotes
 from tests.support.servers import serve
 from tests.support.testweb import TestWeb
 
@@ -185,6 +189,41 @@ def test_openai_route_is_served_by_the_same_process(stack: Stack) -> None:
     assert "Bartholdi" in text.split("</think>", 1)[1]
 
 
+async def test_langgraph_mcp_and_deepsearch_mcp_serve_side_by_side(stack: Stack) -> None:
+    """LangGraph's own /mcp (graphs as tools) and DeepSearch's tool at /deepsearch/mcp."""
+    if stack.dev.http_app_missing:
+        pytest.skip(f"DeepSearch routes not mounted: {stack.dev.http_app_missing}")
+    async with (
+        streamable_http_client(stack.dev.url + "/mcp") as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+        hello = await session.initialize()
+        assert hello.serverInfo.name == "LangGraph", "/mcp is still LangGraph's own endpoint"
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        graph_tool = tools["deepsearch"]
+        assert graph_tool.description and graph_tool.description.startswith("Deep web research")
+        question = graph_tool.inputSchema["properties"]["question"]
+        assert "self-contained" in question["description"]
+        reply = await session.call_tool("deepsearch", {"question": QUESTION})
+        assert not reply.isError and "Bartholdi" in text_of(reply)
+
+    progress = Progress()
+    async with (
+        streamable_http_client(stack.dev.url + LANGGRAPH_MCP_PATH) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+        hello = await session.initialize()
+        assert hello.serverInfo.name == "deepsearch"
+        assert [t.name for t in (await session.list_tools()).tools] == ["deep_search"]
+        result = await session.call_tool(
+            "deep_search", {"question": QUESTION, **LOW}, progress_callback=progress
+        )
+    assert not result.isError, text_of(result)
+    content = result.structuredContent or {}
+    assert "Bartholdi" in content["answer"] and unverified_quotes(content, stack.web) == []
+    assert any("· read: " in message for message in progress.messages)
+
+
 def test_sdk_client_example_runs_against_the_server(stack: Stack) -> None:
     out = subprocess.run(
         [sys.executable, str(REPO / "examples" / "sdk_client.py"), QUESTION],
@@ -229,4 +268,6 @@ def test_every_module_langgraph_json_names_imports_without_keys(tmp_path: Path) 
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.splitlines()
     assert "./deepsearch/agent.py:graph CompiledStateGraph None" in lines
-    assert any(line.startswith("./deepsearch/server/app.py:app FastAPI") for line in lines)
+    assert any(
+        line.startswith("./deepsearch/server/langgraph_app.py:app FastAPI") for line in lines
+    )

@@ -21,6 +21,9 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
     # What people and programs call: the command line, the OpenAI-compatible server,
     # LangChain adapters, the module Studio loads, and the package's lazy public names.
     ("face", frozenset({"__init__", "agent", "cli", "integrations", "server"})),
+    # DeepSearch as an MCP tool: the server, its stdio and HTTP transports. Below the
+    # face so that the command line (stdio) and the HTTP server (/mcp) can use it.
+    ("mcp", frozenset({"mcp"})),
     # Runs over the Python API: the evaluation harness, checkpointed threads.
     ("runs", frozenset({"evaluation", "persistence"})),
     ("api", frozenset({"api"})),  # ask / aask / astream_run / build_graph

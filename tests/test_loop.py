@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from deepsearch import aask, build_graph
+from deepsearch import aask, astream_run, build_graph
 from deepsearch.citations import normalize
 from deepsearch.context import Context
 from deepsearch.settings import Settings
+from deepsearch.state import Knowledge
 from tests.support.brain import Brain
 from tests.support.chat_model import ScriptedChatModel
 from tests.support.memory import MemoryReader, MemorySearch
@@ -352,3 +353,34 @@ async def test_a_passage_from_deep_in_a_long_page_reaches_the_model_under_its_he
     assert shown.index("Elsa Marrow") < shown.index("</source>")
     assert "On step 150 of" not in answerer.user  # a long page is cut to its passages
     assert result.references and quotes_are_real(result, pages)
+
+
+async def test_a_long_attached_file_still_reaches_the_answer_prompt(graph, brain) -> None:
+    fact = "The Orrin clock tower was designed by Mae Tull in 1902."
+    knowledge: list[Knowledge] = [
+        {
+            "question": "notes.txt",
+            "answer": fact + " " + "Filler about clocks. " * 3_000,  # ~60,000 characters
+            "kind": "file",
+            "references": [],
+            "date": None,
+        }
+    ]
+    result = None
+    async for event in astream_run(
+        "Who designed the Orrin clock tower?", graph=graph, knowledge=knowledge
+    ):
+        if event.get("type") == "result":
+            result = event["result"]
+    assert result is not None
+    prompts = [c.user for c in brain.calls if c.role in ("planner", "answerer", "beast")]
+    assert prompts and all(fact in p for p in prompts)
+
+
+async def test_a_long_question_goes_to_the_engine_as_a_bounded_query(
+    graph, memory_search
+) -> None:
+    question = "Who designed the Statue of Liberty? " + "Please explain in detail. " * 100
+    await aask(question, graph=graph, reasoning_effort="low")
+    assert memory_search.queries
+    assert all(len(q) <= 300 for q in memory_search.queries)

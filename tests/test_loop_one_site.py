@@ -21,7 +21,7 @@ from deepsearch.tools.base import Page, ProviderError, SearchResponse, SearchRes
 from tests.support.brain import Brain, field_of
 from tests.support.chat_model import ScriptedChatModel
 from tests.support.servers import serve
-from tests.support.testweb import TestWeb, WebPage
+from tests.support.testweb import TestWeb, WebPage, searxng_settings
 
 NAV = [("/archive", "Archive"), ("/about", "About us"), ("/contact", "Contact")]
 QUESTION = "In which year did the Karsvik lighthouse first shine?"
@@ -56,18 +56,6 @@ def one_site() -> Iterator[TestWeb]:
         yield web
 
 
-def web_settings(base_url: str, tmp_path) -> Settings:
-    return Settings(
-        DEEPSEARCH_SEARCH_PROVIDER="searxng",
-        SEARXNG_URL=base_url,
-        DEEPSEARCH_READER="direct",
-        DEEPSEARCH_EMBEDDINGS="local",
-        DEEPSEARCH_ALLOW_PRIVATE_URLS=True,
-        DEEPSEARCH_CACHE="off",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-
-
 def reading_brain() -> Brain:
     """A planner that never picks URLs (the ranking chooses) and answers once a page says it."""
     brain = Brain()
@@ -93,7 +81,7 @@ async def test_a_one_host_result_set_is_read_in_full_within_budget(one_site, tmp
     brain.handlers["planner"] = lambda s, u: json.dumps({"action": "read"})
     brain.handlers["answerer"] = lambda s, u: json.dumps({"answer": "", "references": []})
     graph = build_graph(
-        model=ScriptedChatModel(brain=brain), settings=web_settings(one_site.base_url, tmp_path)
+        model=ScriptedChatModel(brain=brain), settings=searxng_settings(one_site.base_url)
     )
     # Answers never pass (the answerer writes nothing), so research goes on.
     result = await aask(
@@ -110,7 +98,7 @@ async def test_a_one_host_result_set_is_read_in_full_within_budget(one_site, tmp
 async def test_navigation_links_and_dead_links_do_not_end_the_run(one_site, tmp_path) -> None:
     graph = build_graph(
         model=ScriptedChatModel(brain=reading_brain()),
-        settings=web_settings(one_site.base_url, tmp_path),
+        settings=searxng_settings(one_site.base_url),
     )
     result = await aask(QUESTION, graph=graph, reasoning_effort="low")
     assert "1894" in result.answer
@@ -133,7 +121,7 @@ async def test_a_search_of_repeated_queries_becomes_a_read(one_site, tmp_path) -
         {"action": "search", "queries": ["Karsvik lighthouse", "karsvik  LIGHTHOUSE"]},
     )
     graph = build_graph(
-        model=ScriptedChatModel(brain=brain), settings=web_settings(one_site.base_url, tmp_path)
+        model=ScriptedChatModel(brain=brain), settings=searxng_settings(one_site.base_url)
     )
     result = await aask(QUESTION, graph=graph, reasoning_effort="low")
     step3 = [line for line in result.diary if line.startswith("Step 3:")]
@@ -204,20 +192,19 @@ async def test_the_engines_order_counts(offline_settings) -> None:
 async def test_an_answer_resting_on_a_snippet_reads_its_page_first(offline_settings) -> None:
     question = "Who designed the Orrin clock tower?"
     url = "https://clocks.example/orrin"
-    results = [SearchResult(url, "Orrin clock tower", "The Orrin clock tower was designed by Mae Tull.")]
-    results += [
-        SearchResult(f"https://x{i}.example/", f"Clock {i}", "Clocks keep time.") for i in range(4)
+    # Five pages the engine ranks first say nothing of the designer; the sixth result's
+    # snippet does, but a read step takes five pages: it is still unread when the run
+    # decides to answer.
+    decoy = "Who designed the Orrin clock tower? The Orrin clock tower and its design."
+    results = [
+        SearchResult(f"https://x{i}.example/orrin", "Orrin clock tower", decoy) for i in range(5)
     ]
-    texts = {url: "History.\n\nThe Orrin clock tower was designed by Mae Tull in 1902."}
+    results.append(SearchResult(url, "Clocks of the north", "Mae Tull designed it in 1902."))
+    texts = {r.url: "The Orrin clock tower stands in the square." for r in results[:5]}
+    texts[url] = "History.\n\nThe Orrin clock tower was designed by Mae Tull in 1902."
     reader = DictReader(texts)
     brain = Brain()
-    # The planner answers from the snippet it saw, without reading first.
-    brain.script(
-        "planner",
-        {"action": "search", "queries": ["Orrin clock tower"]},
-        {"action": "reflect", "questions": []},
-        {"action": "answer"},
-    )
+    brain.script("planner", {"action": "search", "queries": ["Orrin clock tower"]})
     graph = build_graph(
         model=ScriptedChatModel(brain=brain),
         search=OrderedSearch(results),
@@ -225,8 +212,63 @@ async def test_an_answer_resting_on_a_snippet_reads_its_page_first(offline_setti
         settings=offline_settings,
     )
     result = await aask(question, graph=graph, reasoning_effort="low")
-    assert reader.reads and reader.reads[0] == url
+    assert reader.reads[:5] == [r.url for r in results[:5]], "the first read took the top five"
+    assert reader.reads[5:] == [url], "the snippet's page was read before the answer"
+    assert any(line.startswith("Step 3: read") and url in line for line in result.diary)
     assert "Mae Tull" in result.answer
     assert result.references and result.references[0]["url"] == url
     assert result.mode == "researched"
     assert result.steps == 3, "the page was read in the answer's own step"
+
+
+def never_satisfied_reader_brain() -> Brain:
+    """A planner that always asks to read and an answerer that never writes anything."""
+    brain = Brain()
+    brain.handlers["planner"] = lambda s, u: json.dumps({"action": "read"})
+    brain.handlers["answerer"] = lambda s, u: json.dumps({"answer": "", "references": []})
+    return brain
+
+
+async def test_only_hostnames_with_a_single_host_reads_as_deep_as_the_budget_allows(
+    one_site, tmp_path
+) -> None:
+    graph = build_graph(
+        model=ScriptedChatModel(brain=never_satisfied_reader_brain()),
+        settings=searxng_settings(one_site.base_url),
+    )
+    result = await aask(
+        "Karsvik lighthouse storms",
+        graph=graph,
+        reasoning_effort="low",
+        max_attempts=5,
+        only_hostnames=["127.0.0.1"],
+    )
+    assert set(read_paths(one_site, result.read_urls)) == set(karsvik_pages())
+
+
+async def test_the_local_corpus_reads_as_deep_as_the_budget_allows(tmp_path) -> None:
+    from deepsearch.tools.corpus import index_corpus
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(10):
+        (docs / f"log-{i}.md").write_text(
+            f"# Harbour log {i}\n\nThe Karsvik lighthouse keepers logged {i + 3} storms.\n"
+        )
+    db = tmp_path / "corpus.sqlite3"
+    index_corpus(docs, db)
+    settings = Settings(
+        DEEPSEARCH_SEARCH_PROVIDER="local",
+        DEEPSEARCH_CORPUS=str(db),
+        DEEPSEARCH_EMBEDDINGS="local",
+        DEEPSEARCH_CACHE="off",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    graph = build_graph(
+        model=ScriptedChatModel(brain=never_satisfied_reader_brain()), settings=settings
+    )
+    result = await aask(
+        "Karsvik lighthouse storms", graph=graph, reasoning_effort="low", max_attempts=5
+    )
+    read = {u.split("#", 1)[0] for u in result.read_urls}
+    assert read == {f"corpus://log-{i}.md" for i in range(10)}

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from deepsearch import aask, build_graph
 from deepsearch.citations import normalize
-from deepsearch.settings import Settings
 from tests.support.chat_model import ScriptedChatModel
-
-
-def web_settings(base_url: str, tmp_path) -> Settings:
-    return Settings(
-        DEEPSEARCH_SEARCH_PROVIDER="searxng",
-        SEARXNG_URL=base_url,
-        DEEPSEARCH_READER="direct",
-        DEEPSEARCH_EMBEDDINGS="local",
-        DEEPSEARCH_ALLOW_PRIVATE_URLS=True,
-        DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
-        _env_file=None,  # type: ignore[call-arg]
-    )
+from tests.support.testweb import searxng_settings
 
 
 async def test_loop_over_the_local_web(testweb, brain, tmp_path) -> None:
     graph = build_graph(
-        model=ScriptedChatModel(brain=brain), settings=web_settings(testweb.base_url, tmp_path)
+        model=ScriptedChatModel(brain=brain), settings=searxng_settings(testweb.base_url, str(tmp_path / "cache.sqlite3"))
     )
     result = await aask("When was Gustave Eiffel born?", graph=graph)
     assert "1832" in result.answer
@@ -36,7 +24,7 @@ async def test_loop_over_the_local_web(testweb, brain, tmp_path) -> None:
 
 
 async def test_private_addresses_are_refused_by_default(testweb, brain, tmp_path) -> None:
-    settings = web_settings(testweb.base_url, tmp_path).model_copy(
+    settings = searxng_settings(testweb.base_url, str(tmp_path / "cache.sqlite3")).model_copy(
         update={"allow_private_urls": False}
     )
     graph = build_graph(model=ScriptedChatModel(brain=brain), settings=settings)

@@ -239,11 +239,22 @@ async def test_team_stays_within_the_one_budget(
         team_graph(brain, landmark_pages), Context(team_size=3, budget_tokens=budget)
     )
     assert result.usage["total_tokens"] <= budget
-    plan = next(e for e in events if e["kind"] == "team-plan")
-    assert plan["worker_budget"] * 3 <= 0.85 * budget
-    assert {e["budget_tokens"] for e in events if e["worker"]} == {plan["worker_budget"]}
-    assert any(e["kind"] in ("beast", "stopped") for e in events if e["worker"])
+    # A team only as large as the budget can pay for: each worker gets at least 5,000.
+    size = min(3, int(0.85 * budget) // 5_000)
     assert result.answer  # incomplete parts are merged and flagged, not dropped
+    if size < 3:
+        assert any(e["kind"] == "team-size" for e in events)
+    if size == 1:  # one researcher: no team plan, no workers
+        assert not any(e["kind"] == "team-plan" or e["worker"] for e in events)
+        return
+    plan = next(e for e in events if e["kind"] == "team-plan")
+    assert plan["worker_budget"] * size <= 0.85 * budget
+    assert plan["worker_budget"] >= 5_000
+    assert {e["budget_tokens"] for e in events if e["worker"]} == {plan["worker_budget"]}
+    assert len({e["worker"] for e in events if e["worker"]}) == size
+    assert any(e["kind"] in ("beast", "stopped") for e in events if e["worker"]) or any(
+        "no budget left to evaluate" in line for line in result.diary
+    )
 
 
 async def test_team_size_one_is_exactly_the_research_loop(
@@ -363,7 +374,7 @@ async def test_budget_holds_when_pages_make_every_step_expensive(budget: int) ->
     # handed its cited draft over unchecked; either way its sources reached the merge.
     cut_short = [e for e in events if e["kind"] == "stopped"]
     unchecked = [line for line in result.diary if "no budget left to evaluate" in line]
-    assert len(cut_short) + len(unchecked) >= 4
+    assert len(cut_short) + len(unchecked) >= min(4, int(0.85 * budget) // 5_000)
     assert result.references
     assert_references_sound(result, long_pages)
 

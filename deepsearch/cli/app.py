@@ -1,4 +1,4 @@
-"""The ``deepsearch`` command: ask, serve, index, eval and config.
+"""The ``deepsearch`` command: ask, serve, mcp, index, eval and config.
 
 Exit codes: 0 ok, 1 the run failed, 2 usage error, 3 not configured.
 """
@@ -6,10 +6,12 @@ Exit codes: 0 ok, 1 the run failed, 2 usage error, 3 not configured.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import nullcontext
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +39,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+class LogLevel(StrEnum):
+    """Log levels of ``deepsearch mcp``."""
+
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
 
 
 class NothingToResume(Exception):
@@ -142,7 +153,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the OpenAI-compatible API (POST /v1/chat/completions)."""
+    """Serve the OpenAI-compatible API (POST /v1/chat/completions) and MCP at /mcp."""
     import importlib
 
     app_module = importlib.import_module("deepsearch.server.app")
@@ -153,6 +164,21 @@ def serve(
     run_server(host, port, workers, api_key)
 
 
+@app.command(name="mcp")
+def mcp_command(
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", help="Level of the log lines on stderr.")
+    ] = LogLevel.info,
+) -> None:
+    """Serve DeepSearch as an MCP tool over stdio (for Claude Desktop, Cursor, VS Code...).
+
+    Standard output carries only the protocol; logs go to stderr.
+    """
+    from deepsearch.mcp.stdio import run_stdio
+
+    run_stdio(log_level=log_level.value)
+
+
 @app.command()
 def index(
     path: Annotated[Path, typer.Argument(exists=True, help="Folder, file or benchmark JSONL.")],
@@ -161,7 +187,18 @@ def index(
     """Index local documents for the ``local`` search provider."""
     from deepsearch.cli.index import index_command
 
-    index_command(path, db)
+    report = index_command(path, db)
+    out.print(
+        f"Indexed {report['indexed']} of {report['files']} files "
+        f"({report['skipped']} unchanged, {report['removed']} removed): "
+        f"{report['documents']} documents, {report['passages']} passages "
+        f"in {report['seconds']} s -> {escape(str(report['db']))}"
+    )
+    for error in report.get("errors") or []:
+        err.print(f"[yellow]skipped: {escape(str(error))}[/]")
+    out.print("To search it, export:")
+    for name, value in report["env"].items():
+        out.print(f"  export {name}={escape(shlex.quote(value))}")
 
 
 @app.command(name="config")

@@ -26,6 +26,7 @@ from deepsearch.nodes.routing import next_step
 from deepsearch.nodes.team_merge import make_team_merge
 from deepsearch.nodes.team_plan import make_team_plan, team_size_of, worker_task
 from deepsearch.nodes.team_worker import make_worker
+from deepsearch.progress import emit
 from deepsearch.state import WorkerInput
 from deepsearch.state.team import TeamState, WorkerOutput, WorkerTask
 from deepsearch.tools.toolbox import Toolbox
@@ -34,8 +35,14 @@ START_TARGETS = ("team_plan", "plan", "beast_mode")
 
 
 def route_start(state: Mapping[str, Any], ctx: Context) -> str:
-    """After ``prepare``: a team is planned first; one researcher starts the loop."""
-    return "team_plan" if team_size_of(ctx) > 1 else next_step(state, ctx)
+    """After ``prepare``: a team is planned first; one researcher starts the loop.
+
+    A budget too small to share among workers is researched by one researcher.
+    """
+    size = team_size_of(ctx, state.get("budget_tokens"))
+    if 1 == size < team_size_of(ctx):
+        emit(state, "team-size", "The budget is too small to share: one researcher works alone.")
+    return "team_plan" if size > 1 else next_step(state, ctx)
 
 
 async def dispatch_workers(state: TeamState, runtime: Runtime[Context]) -> list[Send]:

@@ -136,7 +136,7 @@ def make_answer(tools: Toolbox) -> NodeFn:
     return answer
 
 
-_READ_KEYS = ("pages", "read_urls", "failed_urls", "candidates", "injected_demands")
+_READ_KEYS = ("pages", "read_urls", "failed_urls", "candidates", "injected_demands", "unit_costs")
 
 
 def _used(state: ResearchState, spend: Spend) -> int:

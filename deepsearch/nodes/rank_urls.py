@@ -7,11 +7,13 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from deepsearch.budget import Spend
+from deepsearch.budget import Spend, affordable
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, run_options
 from deepsearch.nodes.routing import step_after
 from deepsearch.state import ResearchState
+from deepsearch.tools.base import bills_tokens
+from deepsearch.tools.embeddings.local import LexicalRelevance
 from deepsearch.tools.ranking import rank_candidates
 from deepsearch.tools.toolbox import Toolbox
 
@@ -31,10 +33,13 @@ def make_rank_urls(tools: Toolbox) -> NodeFn:
         question = state.get("question") or state["original_question"]
         if question != state["original_question"]:
             question = f"{question} ({state['original_question']})"
+        scorer = tools.relevance
+        if not affordable(state, "rank", 1, bills=bills_tokens(scorer)):
+            scorer = LexicalRelevance()  # the paid scorer no longer fits: rank lexically, free
         ranked, tokens = await rank_candidates(
             question,
             state.get("candidates", {}),
-            tools.relevance,
+            scorer,
             boost_hostnames=ctx.boost_hostnames,
             bad_hostnames=ctx.bad_hostnames,
             only_hostnames=ctx.only_hostnames,
@@ -51,7 +56,7 @@ def make_rank_urls(tools: Toolbox) -> NodeFn:
             if url not in kept and url not in exclude
         }
         scores.update({c["url"]: c for c in ranked})
-        update = {"candidates": scores, **spend.update()}
+        update = {"candidates": scores, "unit_costs": {"rank": tokens}, **spend.update()}
         return Command(goto=step_after(state, update, ctx), update=update)
 
     return rank_urls

@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, diary_line, run_options
-from deepsearch.nodes.reading import pick_urls, read_urls
+from deepsearch.nodes.reading import pages_affordable, pick_urls, read_urls
 from deepsearch.progress import emit
 from deepsearch.state import ResearchState
 from deepsearch.tools.toolbox import Toolbox
@@ -27,6 +27,13 @@ def make_read(tools: Toolbox) -> NodeFn:
         ctx = run_options(runtime)
         args = state.get("action_args", {})
         urls = pick_urls(state, ctx, list(args.get("urls", [])))
+        if urls and not pages_affordable(tools, state, ctx, len(urls)):
+            line = diary_line(state, "read skipped: no budget for another page")
+            return {
+                "last_action": "read",
+                "halt": "budget left only for the final answer",
+                "diary": [line],
+            }
         question = state.get("question") or state["original_question"]
         reading = await read_urls(tools, state, ctx, urls, question)
         summary = f"read {len(reading.pages)} of {len(urls)} URLs"

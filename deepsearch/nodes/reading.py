@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from deepsearch.budget import Spend
+from deepsearch.budget import Spend, affordable
 from deepsearch.context import Context
 from deepsearch.nodes.common import host_allowed, worth_reading
 from deepsearch.nodes.screened import ScreeningNotes
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, PageRecord
-from deepsearch.tools.base import Page, ProviderError
+from deepsearch.tools.base import Page, ProviderError, bills_tokens
 from deepsearch.tools.passages import select_passages
 from deepsearch.tools.toolbox import Toolbox
 from deepsearch.tools.urls import normalize_url
@@ -37,6 +37,7 @@ class Reading:
     failed: list[str] = field(default_factory=list)
     links: dict[str, Candidate] = field(default_factory=dict)
     spend: Spend = field(default_factory=Spend)
+    page_cost: int = 0  # the most provider tokens one page cost
     notes: ScreeningNotes = field(default_factory=lambda: ScreeningNotes({}))
 
     def update(self) -> dict[str, Any]:
@@ -107,6 +108,13 @@ def link_candidates(page: Page, known: Mapping[str, Any]) -> dict[str, Candidate
     return links
 
 
+def pages_affordable(tools: Toolbox, state: Mapping[str, Any], ctx: Context, wanted: int) -> int:
+    """Return how many of ``wanted`` pages research can still pay for (reading and scoring)."""
+    reader = tools.reader_for(ctx.search_provider)
+    bills = bills_tokens(reader) or bills_tokens(tools.relevance)
+    return affordable(state, "read", wanted, bills=bills)
+
+
 async def read_urls(
     tools: Toolbox,
     state: Mapping[str, Any],
@@ -114,8 +122,13 @@ async def read_urls(
     urls: list[str],
     question: str,
 ) -> Reading:
-    """Read ``urls`` concurrently; failures are recorded, never fatal."""
+    """Read ``urls`` concurrently; failures are recorded, never fatal.
+
+    Only as many pages are read as research can still pay for, at the most a page
+    has cost so far (a reader that bills tokens, such as Jina Reader).
+    """
     reader = tools.reader_for(ctx.search_provider)
+    urls = urls[: pages_affordable(tools, state, ctx, len(urls))]
     reading = Reading(notes=ScreeningNotes(state))
     for url in urls:
         emit(state, "read", url)
@@ -140,6 +153,7 @@ async def read_urls(
             question, result.text, tools.relevance, max_tokens=PAGE_TOKENS
         )
         reading.spend.add_provider(tokens)
+        reading.page_cost = max(reading.page_cost, result.tokens + tokens)
         if not passages:
             reading.failed.append(url)
             emit(state, "read-failed", f"{url}: no text")

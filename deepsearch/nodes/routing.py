@@ -24,6 +24,8 @@ def stop_reason(state: Mapping[str, Any], ctx: Context) -> str | None:
     """Say why the loop must stop researching now, or ``None`` to go on."""
     if reserve_reached(state):
         return "budget reserve reached"
+    if state.get("halt"):
+        return str(state["halt"])
     attempts = state.get("max_attempts") or ctx.resolved_attempts()
     failures = state.get("failures", {})
     if failures and max(failures.values()) >= attempts:

@@ -7,13 +7,13 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from deepsearch.budget import Spend
+from deepsearch.budget import Spend, affordable
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, diary_line, run_options
 from deepsearch.nodes.screened import ScreeningNotes
 from deepsearch.progress import emit
 from deepsearch.state import Candidate, ResearchState
-from deepsearch.tools.base import ProviderError, SearchResponse
+from deepsearch.tools.base import ProviderError, SearchResponse, bills_tokens
 from deepsearch.tools.embeddings.local import similarity
 from deepsearch.tools.toolbox import Toolbox
 from deepsearch.tools.urls import normalize_url
@@ -21,6 +21,7 @@ from deepsearch.tools.urls import normalize_url
 MAX_QUERIES = 5
 NEAR_DUPLICATE = 0.85
 RESULTS_PER_QUERY = 10
+MAX_QUERY_CHARS = 300
 # Reciprocal-rank prior: a result at 0-based position i of a query's results adds
 # 1 / (ENGINE_RANK_K + i + 1) to the URL's ``engine`` score, so the engine's own
 # full-text order survives our re-ranking on a title and a one-line snippet.
@@ -32,12 +33,25 @@ def engine_prior(position: int) -> float:
     return 1.0 / (ENGINE_RANK_K + position + 1)
 
 
+def bounded_query(query: str) -> str:
+    """Normalise whitespace and cut a query at a word boundary within MAX_QUERY_CHARS.
+
+    A long question used as a query (the fallback) would otherwise go to the provider
+    whole; engines take a few words, not pages.
+    """
+    q = " ".join(query.split())
+    if len(q) <= MAX_QUERY_CHARS:
+        return q
+    cut = q[:MAX_QUERY_CHARS]
+    return cut.rsplit(" ", 1)[0] if " " in cut else cut
+
+
 def fresh_queries(proposed: list[str], done: list[str]) -> list[str]:
     """Drop exact and near-duplicate queries (against earlier ones and each other)."""
     kept: list[str] = []
     seen = [q.lower() for q in done]
     for query in proposed:
-        q = " ".join(query.split())
+        q = bounded_query(query)
         if not q or q.lower() in seen:
             continue
         if any(similarity(q, other) >= NEAR_DUPLICATE for other in [*done, *kept]):
@@ -64,6 +78,16 @@ def make_search(tools: Toolbox) -> NodeFn:
                 "diary": [diary_line(state, "search skipped: only repeated queries")],
             }
         provider = tools.search(ctx.search_provider)
+        paid = affordable(state, "search", len(queries), bills=bills_tokens(provider))
+        if paid < len(queries):
+            emit(state, "search", f"The budget pays for {paid} of {len(queries)} queries.")
+            queries = queries[:paid]
+        if not queries:
+            return {
+                "last_action": "search",
+                "halt": "budget left only for the final answer",
+                "diary": [diary_line(state, "search skipped: no budget for a query")],
+            }
         for q in queries:
             emit(state, "query", q, provider=provider.name)
 
@@ -76,6 +100,7 @@ def make_search(tools: Toolbox) -> NodeFn:
                 return exc
 
         responses = await asyncio.gather(*(run(q) for q in queries))
+        ok = [r for r in responses if not isinstance(r, ProviderError)]
         known: dict[str, Candidate] = state.get("candidates", {})
         updated: dict[str, Candidate] = {}
         failures: list[str] = []
@@ -124,6 +149,7 @@ def make_search(tools: Toolbox) -> NodeFn:
             "visited_urls": new_urls,
             "stalled_steps": 0 if new_urls else state.get("stalled_steps", 0) + 1,
             "diary": [*notes.diary, diary_line(state, summary)],
+            "unit_costs": {"search": max((r.tokens for r in ok), default=0)},
             **notes.update(),
             **spend.update(),
         }

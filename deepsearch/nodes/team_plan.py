@@ -31,6 +31,8 @@ from deepsearch.tools.urls import normalize_url
 MAX_TEAM_SIZE = 10
 # Share of the whole budget kept back for the merge (and for workers' last-step overshoot).
 MERGE_RESERVE = 0.15
+# The smallest share worth giving a worker: a plan, a read and a short answer.
+MIN_WORKER_TOKENS = 5_000
 FIRST_SEARCH_RESULTS = 10
 NEAR_DUPLICATE = 0.85
 
@@ -73,9 +75,17 @@ class TeamPlan(BaseModel):
     subproblems: list[SubProblemDraft] = Field(default_factory=list)
 
 
-def team_size_of(ctx: Context) -> int:
-    """Return the number of workers a run asks for, within 1..MAX_TEAM_SIZE."""
-    return max(1, min(MAX_TEAM_SIZE, int(ctx.team_size or 1)))
+def team_size_of(ctx: Context, budget: int | None = None) -> int:
+    """Return the number of workers for a run: what it asks for, within 1..MAX_TEAM_SIZE.
+
+    With ``budget``, the team shrinks so each worker's share can pay for some research
+    besides its final reserve (:data:`MIN_WORKER_TOKENS`): a budget too small for a
+    team is researched by one researcher rather than by workers who can do nothing.
+    """
+    size = max(1, min(MAX_TEAM_SIZE, int(ctx.team_size or 1)))
+    if budget is not None:
+        size = min(size, max(1, worker_share(budget, 0, 1) // MIN_WORKER_TOKENS))
+    return size
 
 
 def worker_share(budget: int, spent: int, team_size: int) -> int:
@@ -200,7 +210,10 @@ def make_team_plan(tools: Toolbox) -> NodeFn:
     async def team_plan(state: TeamState, runtime: Runtime[Context]) -> dict[str, Any]:
         """Search once, then have the team-planner write exactly N sub-problems."""
         ctx = run_options(runtime)
-        size = team_size_of(ctx)
+        size = team_size_of(ctx, state.get("budget_tokens"))
+        if size < team_size_of(ctx):
+            note = f"The budget pays for {size} researchers, not {team_size_of(ctx)}."
+            emit(state, "team-size", note, team_size=size)
         question = state["original_question"]
         spend = Spend()
         provider = tools.search(ctx.search_provider)

@@ -125,13 +125,19 @@ def fit_prompt(
 
 
 def _share(sections: Sequence[Section], need: dict[str, int], room: int) -> dict[str, int]:
-    """Give each section its need when small, else an equal share of what is left."""
-    shares = {s.name: s.floor for s in sections}
-    left = room - sum(shares.values())
-    pending = sorted(sections, key=lambda s: need[s.name] - s.floor)
-    for i, section in enumerate(pending):
-        extra = max(0, need[section.name] - section.floor)
-        give = min(extra, left // max(1, len(pending) - i))
-        shares[section.name] += give
-        left -= give
-    return shares
+    """Give every section ``min(need, max(floor, level))`` for the largest level that fits.
+
+    Small sections keep all they need; the large ones get the same share (water-filling).
+    """
+
+    def total(level: int) -> int:
+        return sum(min(need[s.name], max(s.floor, level)) for s in sections)
+
+    low, high = 0, max(need.values(), default=0)
+    while low < high:  # the largest level whose total fits in the room
+        mid = (low + high + 1) // 2
+        if total(mid) <= room:
+            low = mid
+        else:
+            high = mid - 1
+    return {s.name: min(need[s.name], max(s.floor, low)) for s in sections}

@@ -120,16 +120,26 @@ def _without_title_heading(passage: str, title: str) -> str:
 
 
 def render_knowledge(knowledge: Sequence[Knowledge], max_chars: int = 12_000) -> str:
-    """Render knowledge items (answered sub-questions, chat history, files)."""
+    """Render knowledge items (answered sub-questions, chat history, files), newest kept first.
+
+    The item at the boundary is cut to the room left rather than dropped, so a long
+    attached file still reaches the prompt (its beginning).
+    """
     lines: list[str] = []
     used = 0
     for item in reversed(knowledge):  # newest first, so the budget keeps the freshest
         text = f"- [{item['kind']}] Q: {item['question']}\n  A: {defuse(item['answer'])}"
-        if used + len(text) > max_chars:
+        room = max_chars - used
+        if len(text) > room:
+            if room >= MIN_KNOWLEDGE_CUT:
+                lines.append(text[: room - 2] + " …")
             break
         lines.append(text)
-        used += len(text)
+        used += len(text) + 1
     return "\n".join(reversed(lines)) if lines else "(none yet)"
+
+
+MIN_KNOWLEDGE_CUT = 200  # a cut item shorter than this says too little to keep
 
 
 def render_candidates(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -19,6 +21,7 @@ from deepsearch.server.completions import CompletionsEndpoint, GraphSource
 from deepsearch.server.config import MODEL_ID, ServerSettings
 from deepsearch.server.errors import APIError, SafeJSONResponse, install_error_handlers
 from deepsearch.server.guards import BodyLimitMiddleware, RateLimiter, check_api_key, client_key
+from deepsearch.server.mcp_route import add_mcp_route, mcp_endpoint
 from deepsearch.settings import Settings
 
 STARTED = int(time.time())
@@ -35,6 +38,7 @@ def create_app(
     settings: Settings | None = None,
     server_settings: ServerSettings | None = None,
     api_key: str | None = None,
+    mcp_path: str | None = "/mcp",
 ) -> FastAPI:
     """Build the API app.
 
@@ -44,21 +48,30 @@ def create_app(
         settings: provider settings for the default graph; defaults to the environment.
         server_settings: auth, limits and CORS; defaults to the environment.
         api_key: the bearer key clients must send; overrides ``DEEPSEARCH_API_KEY``.
+        mcp_path: where the MCP endpoint (streamable HTTP) answers; None for none.
     """
     server = server_settings or ServerSettings()
     secret = server.api_key or (settings.api_key if settings else None)
     key = api_key or (secret.get_secret_value() if secret else None)
     limiter = RateLimiter(server.rate_limit_per_minute)
-    completions = CompletionsEndpoint(GraphSource(graph, settings), server)
+    graphs = GraphSource(graph, settings)
+    completions = CompletionsEndpoint(graphs, server)
+    mcp = mcp_endpoint(graph if graph is not None else graphs.get, settings, server)
 
     def within_rate_limit(request: Request) -> None:
         check_api_key(request, key)
         limiter.check(client_key(request))
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with mcp.lifespan():
+            yield
+
     app = FastAPI(
         title="DeepSearch",
         summary="OpenAI-compatible deep search: search, read and reason until proven.",
         version="0.1.0",
+        lifespan=lifespan,
     )
     install_error_handlers(app)
     app.add_middleware(
@@ -75,7 +88,7 @@ def create_app(
     @app.get("/health", tags=["meta"])
     async def health() -> dict[str, Any]:
         """Tell that the server is up, and how many runs are in progress."""
-        return {"status": "ok", "active_runs": completions.active_runs}
+        return {"status": "ok", "active_runs": completions.active_runs + mcp.mcp.active_runs}
 
     @app.get("/v1/models", tags=["openai"])
     async def list_models() -> dict[str, Any]:
@@ -103,6 +116,8 @@ def create_app(
         tags=["openai"],
         summary="Create a chat completion (a DeepSearch run)",
     )
+    if mcp_path:
+        add_mcp_route(app, mcp_path, mcp, api_key=key, allowed_origins=server.cors_origins)
     _include_ui(app)
     return app
 

@@ -33,6 +33,9 @@ class ServerSettings(BaseSettings):
     # Runs beyond this wait for a slot (their stream is already open), which keeps the
     # event loop responsive to new requests when the CPU is saturated.
     max_concurrent_runs: int = Field(default=64, alias="DEEPSEARCH_MAX_CONCURRENT_RUNS", ge=1)
+    # Stateless MCP sessions: every request stands alone (needed behind several workers,
+    # where one session's requests may reach different processes).
+    mcp_stateless: bool = Field(default=False, alias="DEEPSEARCH_MCP_STATELESS")
 
     @property
     def body_limit(self) -> int:

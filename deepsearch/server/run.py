@@ -27,6 +27,9 @@ def run_server(
     if api_key:
         # Worker processes build their app from the environment, so the key travels there.
         os.environ["DEEPSEARCH_API_KEY"] = api_key
+    if workers > 1:
+        # An MCP session's requests may reach any worker: each must stand alone.
+        os.environ.setdefault("DEEPSEARCH_MCP_STATELESS", "1")
     uvicorn.run(
         "deepsearch.server.app:create_app",
         factory=True,

@@ -21,6 +21,7 @@ from deepsearch.state.research import (
     Usage,
     WorkerInput,
     merge_dicts,
+    merge_max,
     merge_unique,
 )
 from deepsearch.state.team import (
@@ -53,5 +54,6 @@ __all__ = [
     "WorkerStatus",
     "WorkerTask",
     "merge_dicts",
+    "merge_max",
     "merge_unique",
 ]

@@ -12,19 +12,29 @@ from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict  # pydantic needs it for JSON schemas on Python < 3.12
+
+# Schemas built from a TypedDict so marked take the docstring under each field as its
+# description: Studio's forms and MCP tools built on the graph show them.
+DESCRIBED = ConfigDict(use_attribute_docstrings=True)
 
 Action = Literal["search", "read", "reflect", "answer"]
 CheckType = Literal["definitive", "freshness", "plurality", "completeness", "strict"]
 
 
+@with_config(DESCRIBED)
 class Reference(TypedDict):
     """A footnote: a quote that occurs in the text read from ``url``."""
 
     url: str
+    """The page the quote was read from."""
     title: str
+    """The page's title."""
     exactQuote: str
+    """Words copied from the page that back the claim."""
     dateTime: str | None
+    """The page's date, when known."""
 
 
 class Knowledge(TypedDict):
@@ -75,14 +85,17 @@ class Evaluation(TypedDict):
     plan: str
 
 
+@with_config(DESCRIBED)
 class PromptTokensDetails(TypedDict):
-    """What OpenAI's usage says about prompt tokens: those served from the prompt cache."""
+    """What OpenAI's usage says about prompt tokens."""
 
     cached_tokens: int
+    """Prompt tokens the model's server served from its prompt cache."""
 
 
+@with_config(DESCRIBED)
 class Usage(TypedDict, total=False):
-    """Token usage of a run, in OpenAI's shape (``prompt_tokens_details`` since issue 17)."""
+    """Token usage of a run, in OpenAI's shape."""
 
     prompt_tokens: int
     completion_tokens: int
@@ -90,13 +103,20 @@ class Usage(TypedDict, total=False):
     prompt_tokens_details: PromptTokensDetails
 
 
+@with_config(DESCRIBED)
 class Answer(TypedDict):
     """An answer with its references (a draft, or the final one)."""
 
     question: str
+    """The question answered."""
     text: str
+    """The answer in Markdown; a [^n] marker cites references[n-1]."""
     references: list[Reference]
+    """The footnotes, in marker order."""
     mode: Literal["direct", "researched", "beast", "merged", "failed"]
+    """How it came about: model knowledge (direct), research that passed the checks
+    (researched), a best effort when budget or attempts ran out (beast), a team's
+    merged answer (merged), or no answer (failed)."""
 
 
 def merge_dicts(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
@@ -106,36 +126,58 @@ def merge_dicts(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
     return {**left, **right}
 
 
+def merge_max(left: dict[str, int], right: dict[str, int]) -> dict[str, int]:
+    """Reducer: keep the larger value of each key."""
+    return {**left, **{k: max(v, left.get(k, 0)) for k, v in right.items()}}
+
+
 def merge_unique(left: list[str], right: list[str]) -> list[str]:
     """Reducer: append the right items not already present, keeping order."""
     seen = set(left)
     return left + [x for x in right if not (x in seen or seen.add(x))]  # type: ignore[func-returns-value]
 
 
+@with_config(DESCRIBED)
 class InputState(TypedDict, total=False):
-    """What a run is started with: a conversation, or just a question.
+    """What a run is started with: a question, or a conversation that ends with one.
 
     ``knowledge`` seeds the run (e.g. text of attached files); ``images`` are data URIs
-    shown to the answering model.
+    shown to the answering model. Options (effort, budget, hostnames, ...) are the
+    run's context, not its input.
     """
 
     messages: Annotated[list[AnyMessage], add_messages]
+    """A conversation whose last user message is the question (earlier turns are
+    context). Give this or question."""
     question: str
+    """The question to research and answer, self-contained. Give this or messages."""
     knowledge: Annotated[list[Knowledge], operator.add]
+    """Facts to start from, e.g. the text of attached files."""
     images: list[str]
+    """Images the answering model sees, as data URIs (PNG, JPEG or WebP)."""
 
 
+@with_config(DESCRIBED)
 class OutputState(TypedDict, total=False):
-    """What a run ends with."""
+    """What a run ends with: the answer, the sources that prove it, and its cost."""
 
     messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation, ending with the answer as an AI message."""
     original_question: str
+    """The question that was researched."""
     answer: Answer
+    """The final answer: Markdown text with [^n] footnote markers, its references
+    (url, title, exactQuote, dateTime) in marker order, and how it came about."""
     visited_urls: Annotated[list[str], merge_unique]
+    """Every URL the research came across."""
     read_urls: Annotated[list[str], merge_unique]
+    """The URLs whose pages were read."""
     usage: Usage
+    """Tokens spent by the whole run."""
     step: int
+    """Research steps taken."""
     diary: Annotated[list[str], operator.add]
+    """One line per step: what the research did."""
 
 
 class WorkerInput(InputState, total=False):
@@ -174,6 +216,8 @@ class ResearchState(WorkerInput, total=False):
     # Searching and reading.
     queries: Annotated[list[str], merge_unique]
     candidates: Annotated[dict[str, Candidate], merge_dicts]
+    # The most provider tokens one query ("search") or one page ("read") has cost so far.
+    unit_costs: Annotated[dict[str, int], merge_max]
     pages: Annotated[dict[str, PageRecord], merge_dicts]
     visited_urls: Annotated[list[str], merge_unique]
     read_urls: Annotated[list[str], merge_unique]

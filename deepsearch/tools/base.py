@@ -76,6 +76,15 @@ class Embeddings:
     tokens: int = 0
 
 
+def bills_tokens(provider: object) -> bool:
+    """Tell whether a provider bills tokens per call (a ``bills`` attribute, False if absent).
+
+    The budget prices such calls before making them (Jina Search and Reader do; free
+    providers and wrappers around them do not).
+    """
+    return bool(getattr(provider, "bills", False))
+
+
 @runtime_checkable
 class SearchProvider(Protocol):
     """Runs one web (or corpus) query."""

@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from deepsearch.settings import Settings
-from deepsearch.tools.base import Page, Reader, SearchProvider, SearchResponse, SearchResult
+from deepsearch.tools.base import (
+    Page,
+    Reader,
+    SearchProvider,
+    SearchResponse,
+    SearchResult,
+    bills_tokens,
+)
 from deepsearch.tools.urls import normalize_url
 
 T = TypeVar("T")
@@ -270,6 +277,7 @@ class CachedSearch:
         self.ttl = ttl
         self.scope = scope
         self.name = provider.name
+        self.bills = bills_tokens(provider)
         self._in_flight = InFlight()
 
     async def search(
@@ -338,6 +346,7 @@ class CachedReader:
         self.ttl = ttl
         self.scope = scope
         self.name = reader.name
+        self.bills = bills_tokens(reader)
         self._in_flight = InFlight()
 
     async def read(self, url: str) -> Page:

@@ -18,7 +18,14 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
-from deepsearch.tools.base import Page, Reader, SearchProvider, SearchResponse, SearchResult
+from deepsearch.tools.base import (
+    Page,
+    Reader,
+    SearchProvider,
+    SearchResponse,
+    SearchResult,
+    bills_tokens,
+)
 from deepsearch.tools.instructions import announces, instruction_in, weak_directive
 from deepsearch.tools.instructions.sentences import Segment, split_sentences
 
@@ -156,6 +163,7 @@ class ScreenedSearch:
         """Wrap ``inner``; the wrapper keeps its name."""
         self.inner = inner
         self.name = inner.name
+        self.bills = bills_tokens(inner)
 
     async def search(
         self, query: str, *, num_results: int = 10, language: str | None = None
@@ -172,6 +180,7 @@ class ScreenedReader:
         """Wrap ``inner``; the wrapper keeps its name."""
         self.inner = inner
         self.name = inner.name
+        self.bills = bills_tokens(inner)
 
     async def read(self, url: str) -> Page:
         """Read ``url`` with the wrapped reader and screen the page."""

@@ -20,7 +20,7 @@ from typing import Any
 from langchain_core.callbacks.base import BaseCallbackManager
 from langchain_core.runnables.config import ensure_config, get_async_callback_manager_for_config
 
-from deepsearch.tools.base import Page, Reader, SearchProvider, SearchResponse
+from deepsearch.tools.base import Page, Reader, SearchProvider, SearchResponse, bills_tokens
 
 TRACE_TAG = "deepsearch"
 
@@ -76,6 +76,7 @@ class TracedSearch:
         """Wrap ``inner``; the wrapper keeps its name."""
         self.inner = inner
         self.name = inner.name
+        self.bills = bills_tokens(inner)
 
     async def search(
         self, query: str, *, num_results: int = 10, language: str | None = None
@@ -100,6 +101,7 @@ class TracedReader:
         """Wrap ``inner``; the wrapper keeps its name."""
         self.inner = inner
         self.name = inner.name
+        self.bills = bills_tokens(inner)
 
     async def read(self, url: str) -> Page:
         """Read ``url`` with the wrapped reader inside a ``read.<reader>`` tool run."""

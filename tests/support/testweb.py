@@ -24,6 +24,8 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
+from deepsearch.settings import Settings
+
 _WORD = re.compile(r"\w+")
 STOP = {"the", "a", "an", "of", "in", "on", "to", "and", "is", "was", "what", "who", "which", "for"}
 
@@ -94,6 +96,20 @@ DEFAULT_PAGES: dict[str, WebPage] = {
         ],
     ),
 }
+
+
+def searxng_settings(base_url: str, cache: str = "off") -> Settings:
+    """Settings for a run over a local web: its SearXNG endpoint, the direct reader, local
+    relevance, loopback reads allowed, and ``cache`` (``"off"``, or a SQLite file)."""
+    return Settings(
+        DEEPSEARCH_SEARCH_PROVIDER="searxng",
+        SEARXNG_URL=base_url,
+        DEEPSEARCH_READER="direct",
+        DEEPSEARCH_EMBEDDINGS="local",
+        DEEPSEARCH_ALLOW_PRIVATE_URLS=True,
+        DEEPSEARCH_CACHE=cache,
+        _env_file=None,  # type: ignore[call-arg]
+    )
 
 
 class TestWeb:

@@ -11,7 +11,7 @@ import logging
 import math
 
 from deepsearch.settings import Settings
-from deepsearch.tools.base import Embedder, ProviderError, Relevance
+from deepsearch.tools.base import Embedder, ProviderError, Relevance, bills_tokens
 from deepsearch.tools.embeddings.local import LexicalRelevance, lexical_scores, similarity
 
 __all__ = [
@@ -39,6 +39,7 @@ class FallbackRelevance:
     ) -> None:
         """Wrap ``primary`` with ``fallback`` (lexical by default)."""
         self.primary = primary
+        self.bills = bills_tokens(primary)
         self.fallback: Relevance = fallback or LexicalRelevance()
         self.name = primary.name
         self.max_failures = max_failures
@@ -81,6 +82,7 @@ class EmbeddingRelevance:
         """Score with vectors from ``embedder``."""
         self.embedder = embedder
         self.name = embedder.name
+        self.bills = bills_tokens(embedder)
 
     async def score(self, query: str, documents: list[str]) -> tuple[list[float], int]:
         """Embed the query and documents together and return their cosine similarities.

@@ -38,6 +38,7 @@ class JinaEmbeddings(JinaEndpoint, BatchedEmbeddings):
     """An :class:`~deepsearch.tools.base.Embedder` backed by Jina's embeddings API."""
 
     name = "jina"
+    bills = True  # tokens per call, reported in the reply
 
     def __init__(
         self,
@@ -63,6 +64,7 @@ class JinaReranker(JinaEndpoint):
     """A :class:`~deepsearch.tools.base.Relevance` scorer backed by Jina's reranker."""
 
     name = "jina-reranker"
+    bills = True  # tokens per call, reported in the reply
 
     def endpoint(self, settings: Settings) -> str:
         """``JINA_RERANK_URL``."""

@@ -40,6 +40,7 @@ class OpenAIEmbeddings(BatchedEmbeddings):
     """An :class:`~deepsearch.tools.base.Embedder` for any OpenAI-compatible endpoint."""
 
     name = "openai"
+    bills = True  # tokens per call, reported in the reply
 
     def endpoint(self, settings: Settings) -> str:
         """``DEEPSEARCH_EMBEDDINGS_BASE_URL`` (else ``OPENAI_BASE_URL``) + ``/embeddings``."""

@@ -25,6 +25,7 @@ class JinaReader:
     """A :class:`~deepsearch.tools.base.Reader` backed by Jina Reader (r.jina.ai)."""
 
     name = "jina"
+    bills = True  # tokens per call, reported in the reply
 
     def __init__(self, settings: Settings, *, client: httpx.AsyncClient | None = None) -> None:
         """Use the endpoint, key and limits from ``settings``; ``client`` is for tests."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from deepsearch.settings import ConfigurationError, Settings
-from deepsearch.tools.base import ProviderError, SearchProvider, SearchResponse
+from deepsearch.tools.base import ProviderError, SearchProvider, SearchResponse, bills_tokens
 from deepsearch.tools.cache import Cache, CachedSearch, open_cache
 from deepsearch.tools.http import limited
 
@@ -27,6 +27,7 @@ class LimitedSearch:
         self.provider = provider
         self.limit = limit
         self.name = provider.name
+        self.bills = bills_tokens(provider)
 
     async def search(
         self, query: str, *, num_results: int = 10, language: str | None = None
@@ -45,6 +46,7 @@ class FallbackSearch:
             raise ValueError("FallbackSearch needs at least one provider")
         self.providers = list(providers)
         self.name = ",".join(p.name for p in self.providers)
+        self.bills = any(bills_tokens(p) for p in self.providers)
 
     async def search(
         self, query: str, *, num_results: int = 10, language: str | None = None

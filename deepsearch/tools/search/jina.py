@@ -67,6 +67,7 @@ class JinaSearch(HTTPSearch):
     """Search the web through Jina Search; reports the tokens it bills."""
 
     name = "jina"
+    bills = True  # tokens per call, reported in the reply
     default_url = DEFAULT_URL
     default_timeout = 30.0
 
