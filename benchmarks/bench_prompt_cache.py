@@ -36,13 +36,12 @@ from pydantic import SecretStr
 from benchmarks.bench_research import DATASETS, served
 from deepsearch import Context, aask, build_graph
 from deepsearch.tools.context_window import forget_discovered
-from tests.support.brain import QuestionWordsBrain
+from tests.support.brain import QuestionWordsBrain, prompt_role
 from tests.support.llama_server import LlamaCppServer
 from tests.support.servers import serve
 from tests.support.testweb import searxng_settings
 from tests.support.world_data import load_dataset
 
-_ROLE = re.compile(r"#\s*Role:\s*([\w-]+)")
 _HEADER = re.compile(r"^([A-Z][\w ()-]*):", re.MULTILINE)
 
 
@@ -102,9 +101,9 @@ async def run(args: argparse.Namespace) -> None:
                         strict=False,
                     )
                     for body, size, cached in answered:
-                        text = "\n".join(str(m.get("content")) for m in body["messages"])
-                        match = _ROLE.search(text)
-                        role = match.group(1) if match else "unknown"
+                        texts = [str(m.get("content")) for m in body["messages"]]
+                        role = prompt_role(texts[0], "\n".join(texts[1:]))
+                        text = "\n".join(texts)
                         roles[role].append((size, cached))
                         breaks[role][departure(seen[role][-16:], text)] += 1
                         seen[role].append(text)

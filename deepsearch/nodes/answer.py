@@ -15,16 +15,13 @@ from deepsearch.nodes.common import (
     diary_line,
     host_allowed,
     run_options,
-    untrusted,
     worth_reading,
 )
-from deepsearch.nodes.compose import write_answer
+from deepsearch.nodes.compose import answerer_system, write_answer
 from deepsearch.nodes.reading import read_urls
 from deepsearch.nodes.room import call_limit
 from deepsearch.nodes.routing import next_step
 from deepsearch.progress import emit
-from deepsearch.prompts import answerer
-from deepsearch.prompts.render import language_rule
 from deepsearch.state import Knowledge, ResearchState
 from deepsearch.tools.toolbox import Toolbox
 
@@ -59,14 +56,7 @@ def make_answer(tools: Toolbox) -> NodeFn:
         ctx = run_options(runtime)
         question = state.get("question") or state["original_question"]
         is_original = question == state["original_question"]
-        direct_ok = not ctx.no_direct_answer and state.get("step", 0) <= 1
-        system = answerer.SYSTEM.format(
-            language=language_rule(ctx.language_code),
-            direct_rule=answerer.DIRECT_RULE_ALLOWED
-            if direct_ok
-            else answerer.DIRECT_RULE_FORBIDDEN,
-            untrusted=untrusted(),
-        )
+        system = answerer_system(state, ctx)
         spend = Spend()
         update: dict[str, Any] = {"last_action": "answer"}
         evidence = state

@@ -9,13 +9,12 @@ from langgraph.runtime import Runtime
 from deepsearch.budget import Spend
 from deepsearch.context import Context
 from deepsearch.nodes.answer_check import best_effort_answer, problem_in_run
-from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
-from deepsearch.nodes.compose import write_answer
+from deepsearch.nodes.common import NodeFn, diary_line, run_options
+from deepsearch.nodes.compose import answerer_system, write_answer
 from deepsearch.nodes.room import call_limit
 from deepsearch.nodes.routing import stop_reason
 from deepsearch.progress import emit
 from deepsearch.prompts import answerer
-from deepsearch.prompts.render import language_rule
 from deepsearch.state import Answer, ResearchState
 from deepsearch.tools.llm import LLMUnavailable
 from deepsearch.tools.toolbox import Toolbox
@@ -76,9 +75,7 @@ def make_beast_mode(tools: Toolbox) -> NodeFn:
         reason = stop_reason(state, ctx) or state.get("halt") or "research ended"
         emit(state, "beast", f"Beast mode ({reason}): answering from everything gathered.")
         spend = Spend()
-        system = answerer.BEAST_SYSTEM.format(
-            language=language_rule(ctx.language_code), untrusted=untrusted()
-        )
+        system = answerer_system(state, ctx)  # the answerer's: its cached prefix is reused
         # A requested JSON format is written by one more call after this one: keep its room.
         held = FORMAT_RESERVE_TOKENS if ctx.response_schema else 0
         try:
@@ -91,6 +88,7 @@ def make_beast_mode(tools: Toolbox) -> NodeFn:
                 mode="beast",
                 spend=spend,
                 limit=call_limit(tools, state, held, final=True),
+                closing=answerer.BEAST_CLOSING,
             )
         except LLMUnavailable as exc:
             kept = hold_up(state, [best_previous(state)], check=tools.check_answers)

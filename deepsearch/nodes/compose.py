@@ -6,10 +6,13 @@ from pydantic import BaseModel, Field
 
 from deepsearch.budget import Spend
 from deepsearch.citations import RawReference, renumber, resolve_references, strip_footnote_section
+from deepsearch.context import Context
+from deepsearch.nodes.common import untrusted
 from deepsearch.nodes.room import fit_call
 from deepsearch.prompts import answerer
 from deepsearch.prompts.fit import Section
 from deepsearch.prompts.render import (
+    language_rule,
     render_evaluations,
     render_knowledge,
     render_sources,
@@ -37,6 +40,20 @@ class WrittenAnswer(BaseModel):
     references: list[CitedQuote] = Field(default_factory=list)
 
 
+def answerer_system(state: ResearchState, ctx: Context) -> str:
+    """Return the system prompt of a written answer (the answerer's, and beast mode's).
+
+    An answer from the model's own knowledge is allowed only at the first step, unless
+    the run forbids it.
+    """
+    direct_ok = not ctx.no_direct_answer and state.get("step", 0) <= 1
+    return answerer.SYSTEM.format(
+        language=language_rule(ctx.language_code),
+        direct_rule=answerer.DIRECT_RULE_ALLOWED if direct_ok else answerer.DIRECT_RULE_FORBIDDEN,
+        untrusted=untrusted(),
+    )
+
+
 async def write_answer(
     tools: Toolbox,
     state: ResearchState,
@@ -48,11 +65,14 @@ async def write_answer(
     spend: Spend,
     limit: int,
     max_annotations: int | None = None,
+    closing: str = "",
 ) -> tuple[Answer, bool] | None:
     """Ask the model for a cited answer and verify its references.
 
     The prompt is fitted into ``limit`` tokens (prompt and reply): the passages least
     relevant to the question are left out first, down to a floor of evidence.
+    ``closing`` ends the prompt (beast mode's instructions), after everything a
+    previous answer's prompt shared.
 
     Returns:
         The answer (markers renumbered, unverifiable references dropped) and whether
@@ -75,8 +95,12 @@ async def write_answer(
                 render_evaluations(evaluations, max_chars=n) if question == original else "(none)"
             ),
             4_000,
+            volatile=True,
         ),
     ]
+    # Every written answer keeps room for beast mode's closing, so the final answer's
+    # prompt has the same room for its evidence, and the same text up to its closing.
+    closing_room = 0 if closing else tools.llm.counter(role).count(answerer.BEAST_CLOSING)
     prompt = fit_call(
         tools,
         role,
@@ -89,8 +113,10 @@ async def write_answer(
             "original_line": ""
             if question == original
             else f"(Part of the bigger question: {original})",
+            "closing": closing,
         },
         schema=WrittenAnswer,
+        reserve=closing_room,
     )
     if prompt is None:
         return None

@@ -175,9 +175,13 @@ def planner_sections(state: ResearchState, question: str) -> list[Section]:
     return [
         Section("sources", lambda n: render_sources(pages, n, question=question), 2_500),
         Section("knowledge", lambda n: render_knowledge(knowledge, n), 6_000),
-        Section("candidates", lambda n: render_candidates(unread, max_chars=n), 4_000, 300),
-        Section("diary", lambda n: render_diary(diary, max_chars=n), 3_000, 200),
-        Section("evaluations", lambda n: render_evaluations(evaluations, max_chars=n), 4_000),
+        Section(
+            "candidates", lambda n: render_candidates(unread, max_chars=n), 4_000, 300, True
+        ),
+        Section("diary", lambda n: render_diary(diary, max_chars=n), 3_000, 200, True),
+        Section(
+            "evaluations", lambda n: render_evaluations(evaluations, max_chars=n), 4_000, 0, True
+        ),
     ]
 
 

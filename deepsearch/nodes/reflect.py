@@ -55,8 +55,10 @@ def reflector_sections(state: ResearchState) -> list[Section]:
     return [
         Section("sources", lambda n: render_sources(pages, n, question=question), 12_000),
         Section("knowledge", lambda n: render_knowledge(knowledge, n), 6_000),
-        Section("asked", lambda n: asked[-n:] if n else "", 2_000, 200),
-        Section("evaluations", lambda n: render_evaluations(evaluations, max_chars=n), 4_000),
+        Section("asked", lambda n: asked[-n:] if n else "", 2_000, 200, True),
+        Section(
+            "evaluations", lambda n: render_evaluations(evaluations, max_chars=n), 4_000, 0, True
+        ),
     ]
 
 

@@ -60,8 +60,12 @@ def fit_call(
     *,
     fixed: dict[str, str] | None = None,
     schema: type[BaseModel] | None = None,
+    reserve: int = 0,
 ) -> FittedPrompt | None:
-    """Fit a call's prompt and reply cap into ``limit`` tokens (None: it cannot be afforded)."""
+    """Fit a call's prompt and reply cap into ``limit`` tokens (None: it cannot be afforded).
+
+    ``reserve`` tokens are kept free as if the prompt held them.
+    """
     return fit_prompt(
         system,
         template,
@@ -69,6 +73,6 @@ def fit_call(
         counter=tools.llm.counter(role),
         limit=limit,
         cap=tools.llm.completion_cap(role),
-        overhead=tools.llm.estimate(role, "", "", schema),
+        overhead=tools.llm.estimate(role, "", "", schema) + reserve,
         fixed=fixed,
     )

@@ -16,7 +16,9 @@ word from that source (one sentence or a shorter span), that supports the claim.
 )
 
 # Sources and knowledge first (they only grow), the step's own question last: successive
-# calls share a long prefix that servers cache.
+# calls share a long prefix that servers cache. Beast mode asks with the same system
+# prompt and the same sections, its own instructions closing the prompt: a final answer
+# after a rejected one reuses the whole evidence from the server's cache.
 USER = """Sources:
 {sources}
 
@@ -27,7 +29,7 @@ Question: {question}
 {original_line}
 Problems found in earlier answers (avoid them):
 {evaluations}
-"""
+{closing}"""
 
 DIRECT_RULE_ALLOWED = (
     "- If no sources are given, answer from your own knowledge only when the question is "
@@ -35,13 +37,9 @@ DIRECT_RULE_ALLOWED = (
 )
 DIRECT_RULE_FORBIDDEN = "- Never answer from memory alone: every claim needs a reference."
 
-BEAST_SYSTEM = (
-    """# Role: beast
-The research budget is spent. Write the best possible final answer NOW from everything gathered.
-Commit to the most likely answer given the evidence; never reply "I don't know" when there is \
-evidence. Say briefly what remains uncertain. Cite with footnote markers [^1], [^2], ... where \
-footnote n is references[n-1]: a source id (like S2) and a quote copied word for word from it.
-- {language}
+BEAST_CLOSING = """
+# Role: beast
+The research budget is spent. Write the best possible final answer NOW from everything gathered \
+above. Commit to the most likely answer given the evidence; never reply "I don't know" when \
+there is evidence. Say briefly what remains uncertain. Cite as the rules say.
 """
-    + "{untrusted}"
-)

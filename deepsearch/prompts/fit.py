@@ -46,12 +46,16 @@ class Section:
         render: Renders the section within a number of characters.
         want: The characters it takes when nothing is tight (its usual cap).
         floor: The characters it keeps however tight the room (0: may vanish).
+        volatile: It changes from call to call (the step's diary, the latest
+            evaluations): when room is tight it is held at its want, so the sections
+            before it keep the same room, the same text, and the prefix a server caches.
     """
 
     name: str
     render: Callable[[int], str]
     want: int
     floor: int = 0
+    volatile: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,8 @@ def fit_prompt(
     room_chars = max(counter.chars_for(limit - base_tokens - cap), floors)
     for _ in range(1 + MAX_REFITS):
         trimmed = sum(need.values()) > room_chars
-        shares = _share(sections, need, room_chars) if trimmed else need
+        sizing = {s.name: s.want if s.volatile else need[s.name] for s in sections}
+        shares = _share(sections, sizing, room_chars) if trimmed else need
         texts = {
             s.name: s.render(shares[s.name]) if shares[s.name] < need[s.name] else full[s.name]
             for s in sections

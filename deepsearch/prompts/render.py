@@ -45,11 +45,15 @@ def source_ids(pages: Mapping[str, PageRecord]) -> dict[str, str]:
 def render_sources(
     pages: Mapping[str, PageRecord], max_chars: int = 40_000, *, question: str = ""
 ) -> str:
-    """Render read pages as delimited sources, in reading order, within ``max_chars``.
+    """Render read pages as delimited sources within ``max_chars``.
 
-    When they do not all fit, the passages least relevant to ``question`` are left out
-    first (without a question, the latest pages are); the best passage is always kept.
-    Source ids stay those of :func:`source_ids` whatever is left out, so citations hold.
+    When they all fit, pages come in reading order (a page read later only adds to the
+    end). When they do not, the passages most relevant to ``question`` are kept, most
+    relevant first, each in its own block (without a question, the earliest pages
+    first); the best passage is always kept. Either way a call with a little more or
+    less room, or one more page, renders the same text as far as it can, so successive
+    prompts share the prefix a server caches. Source ids stay those of
+    :func:`source_ids` whatever is left out, so citations hold.
     """
     ids = source_ids(pages)
     if not ids:
@@ -64,25 +68,52 @@ def render_sources(
         order = sorted(range(len(items)), key=lambda k: (-value[k], k))
     else:
         order = list(range(len(items)))
-    kept: dict[tuple[str, int], None] = {}
+    kept: list[tuple[str, int]] = []
     used = 0
-    for k in order:
+    for k in order:  # the best first, up to the first that does not fit: more room, more tail
         sid, _ = items[k]
-        cost = len(texts[k]) + 4 + (0 if any(key[0] == sid for key in kept) else _BLOCK_CHARS)
+        opened = any(key[0] == sid for key in kept)
+        cost = len(texts[k]) + (_PASSAGE_CHARS if opened else _BLOCK_CHARS)
         if kept and used + cost > max_chars - _OMITTED_CHARS:
-            continue
-        kept[items[k]] = None
+            break
+        kept.append(items[k])
         used += cost
-    chosen = {key: None for key in items if key in kept}  # back in reading order
-    text = _render_blocks(pages, ids, chosen, limit=max_chars - _OMITTED_CHARS)
-    # No count in the note: it changes with every page read, right where the next
-    # section starts, and would end the prefix a server can serve from its cache.
-    return f"{text}\n{OMITTED_NOTE}" if len(chosen) < len(items) else text
+    text = _render_ranked(pages, ids, kept, limit=max_chars - _OMITTED_CHARS)
+    return f"{text}\n{OMITTED_NOTE}" if len(kept) < len(items) else text
 
 
 OMITTED_NOTE = "(less relevant passages were left out to fit)"
 _BLOCK_CHARS = 160  # the <source ...> wrapper around a page's passages, roughly
+_PASSAGE_CHARS = 30  # the wrapper of a further passage of a page already shown
 _OMITTED_CHARS = 60
+
+
+def _render_ranked(
+    pages: Mapping[str, PageRecord],
+    ids: Mapping[str, str],
+    kept: list[tuple[str, int]],
+    limit: int,
+) -> str:
+    """Render passages one block each, in the given order; a page's first names it."""
+    blocks: list[str] = []
+    named: set[str] = set()
+    for sid, i in kept:
+        page = pages[ids[sid]]
+        title = safe_attr(page.get("title") or "")
+        passage = page["passages"][i]
+        if i == 0:
+            passage = _without_title_heading(passage, title)
+        if sid in named:
+            head = f'<source id="{sid}">'
+        else:
+            named.add(sid)
+            date = f' date="{safe_attr(page.get("date") or "")}"' if page.get("date") else ""
+            head = f'<source id="{sid}" url="{safe_url(ids[sid])}" title="{title}"{date}>'
+        blocks.append(f"{head}\n{defuse(passage)}\n</source>")
+    text = "\n".join(blocks)
+    if len(text) > limit:  # one passage larger than the room: cut it
+        text = text[: max(0, limit - 10)] + "\n</source>"
+    return text
 
 
 def _render_blocks(

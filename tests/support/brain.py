@@ -61,6 +61,18 @@ STOP = set(
 )
 
 
+def prompt_role(system: str, user: str) -> str:
+    """Return the role a prompt asks the model to play (``# Role: ...``).
+
+    The system prompt names it; a prompt that ends with a role of its own (beast mode
+    closes the answerer's prompt with one) is that role. Only the prompt's last
+    paragraph is read for it, never the sources above.
+    """
+    closing = _ROLE.search(user.rstrip().rsplit("\n\n", 1)[-1])
+    named = closing or _ROLE.search(system)
+    return named.group(1) if named else "unknown"
+
+
 def words(text: str) -> set[str]:
     """Content words of a text, lowercased."""
     return {w for w in _WORD.findall(text.lower()) if w not in STOP and len(w) > 1}
@@ -120,8 +132,7 @@ class Brain:
 
     def reply(self, system: str, user: str) -> str:
         """Answer one call."""
-        m = _ROLE.search(system)
-        role = m.group(1) if m else "unknown"
+        role = prompt_role(system, user)
         with self._lock:
             queue = self.scripts.get(role)
             scripted = queue.popleft() if queue else None

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.brain import _ROLE, _SOURCE, Brain, field_of
+from tests.support.brain import _SOURCE, Brain, field_of, prompt_role
 
 _LOOKALIKE = str.maketrans(
     "аеорсхуіјѕһԁԛԝӏɑɡвкмнтαεικνορτυχβηАВЕКМНОРСТХУІЈЅΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
@@ -132,8 +132,7 @@ class ObedientBrain(Brain):
 
     def reply(self, system: str, user: str) -> str:
         """Answer one call: obey an order if the prompt carries one, else follow the rules."""
-        m = _ROLE.search(system)
-        role = m.group(1) if m else "unknown"
+        role = prompt_role(system, user)
         order = None if self.scripts.get(role) else find_order(user)
         comply = getattr(self, "_obey_" + role.replace("-", "_"), None)
         if order is None or comply is None:
