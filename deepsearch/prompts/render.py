@@ -50,9 +50,9 @@ def render_sources(
     When they all fit, pages come in reading order (a page read later only adds to the
     end). When they do not, the passages most relevant to ``question`` are kept, most
     relevant first, each in its own block (without a question, the earliest pages
-    first); the best passage is always kept. Either way a call with a little more or
-    less room, or one more page, renders the same text as far as it can, so successive
-    prompts share the prefix a server caches. Source ids stay those of
+    first); a passage too long for the room left is skipped for shorter ones after it,
+    and the best passage is always kept. Either way the most relevant passages lead, so
+    successive prompts share much of the prefix a server caches. Source ids stay those of
     :func:`source_ids` whatever is left out, so citations hold.
     """
     ids = source_ids(pages)
@@ -70,12 +70,12 @@ def render_sources(
         order = list(range(len(items)))
     kept: list[tuple[str, int]] = []
     used = 0
-    for k in order:  # the best first, up to the first that does not fit: more room, more tail
+    for k in order:  # the best first; one that does not fit is skipped for smaller ones
         sid, _ = items[k]
         opened = any(key[0] == sid for key in kept)
         cost = len(texts[k]) + (_PASSAGE_CHARS if opened else _BLOCK_CHARS)
         if kept and used + cost > max_chars - _OMITTED_CHARS:
-            break
+            continue
         kept.append(items[k])
         used += cost
     text = _render_ranked(pages, ids, kept, limit=max_chars - _OMITTED_CHARS)
