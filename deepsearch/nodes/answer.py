@@ -19,6 +19,7 @@ from deepsearch.nodes.common import (
     worth_reading,
 )
 from deepsearch.nodes.compose import write_answer
+from deepsearch.nodes.plan import STRONG_EVIDENCE, evidence_strength
 from deepsearch.nodes.reading import read_urls
 from deepsearch.nodes.room import call_limit
 from deepsearch.nodes.routing import next_step
@@ -60,17 +61,20 @@ def make_answer(tools: Toolbox) -> NodeFn:
         question = state.get("question") or state["original_question"]
         is_original = question == state["original_question"]
         direct_ok = not ctx.no_direct_answer and state.get("step", 0) <= 1
-        system = answerer.SYSTEM.format(
-            language=language_rule(ctx.language_code),
-            direct_rule=answerer.DIRECT_RULE_ALLOWED
+        system = answerer.EVIDENCE_SYSTEM.format(untrusted=untrusted())
+        task = {
+            "language": language_rule(ctx.language_code),
+            "direct_rule": answerer.DIRECT_RULE_ALLOWED
             if direct_ok
             else answerer.DIRECT_RULE_FORBIDDEN,
-            untrusted=untrusted(),
-        )
+        }
         spend = Spend()
-        update: dict[str, Any] = {"last_action": "answer"}
+        update: dict[str, Any] = {"last_action": "answer", "answered_step": state.get("step", 0)}
         evidence = state
-        urls = snippet_sources(state, ctx)
+        # An answer attempted because the pages read cover the question rests on them:
+        # reading more results first would only lengthen the prompt.
+        strong = evidence_strength(state, question) >= STRONG_EVIDENCE
+        urls = [] if strong else snippet_sources(state, ctx)
         if urls:
             reading = await read_urls(tools, state, ctx, urls, question)
             spend.add_provider(reading.spend.total)
@@ -89,12 +93,13 @@ def make_answer(tools: Toolbox) -> NodeFn:
             mode=mode,
             spend=spend,
             limit=call_limit(tools, state, spend.total),
+            task=task,
         )
         if written is None:  # not affordable before the reserve: the final answer uses it
             emit(state, "answer", "No budget left for a checked answer: answering once, finally.")
             update.update(spend.update(), halt="budget left only for the final answer")
             return Command(goto="beast_mode", update=update)
-        draft, _ok = written
+        draft = written.answer
         shown = draft["text"][:500] or "(empty answer)"
         if tools.check_answers and problem_in_run(draft, evidence, question):
             shown = WITHHELD  # a draft that followed fetched instructions is not streamed
@@ -107,6 +112,7 @@ def make_answer(tools: Toolbox) -> NodeFn:
             ]
         if is_original:
             update["draft"] = draft
+            update["answer_evidence"] = written.evidence  # its judges' shared prefix
             update["diary"] = [
                 *update.get("diary", []),
                 diary_line(state, "answered the original question"),

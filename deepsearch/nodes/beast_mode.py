@@ -76,9 +76,7 @@ def make_beast_mode(tools: Toolbox) -> NodeFn:
         reason = stop_reason(state, ctx) or state.get("halt") or "research ended"
         emit(state, "beast", f"Beast mode ({reason}): answering from everything gathered.")
         spend = Spend()
-        system = answerer.BEAST_SYSTEM.format(
-            language=language_rule(ctx.language_code), untrusted=untrusted()
-        )
+        system = answerer.EVIDENCE_SYSTEM.format(untrusted=untrusted())
         # A requested JSON format is written by one more call after this one: keep its room.
         held = FORMAT_RESERVE_TOKENS if ctx.response_schema else 0
         try:
@@ -91,6 +89,8 @@ def make_beast_mode(tools: Toolbox) -> NodeFn:
                 mode="beast",
                 spend=spend,
                 limit=call_limit(tools, state, held, final=True),
+                template=answerer.BEAST_USER,
+                task={"language": language_rule(ctx.language_code)},
             )
         except LLMUnavailable as exc:
             kept = hold_up(state, [best_previous(state)], check=tools.check_answers)
@@ -104,7 +104,7 @@ def make_beast_mode(tools: Toolbox) -> NodeFn:
                 kept = hold_up(state, [best_previous(state)], check=tools.check_answers)
                 answer = kept or _unaffordable(state)
             else:
-                answer, ok = written
+                answer, ok = written.answer, written.ok
                 candidates = [answer if ok else None, best_previous(state)]
                 answer = hold_up(state, candidates, check=tools.check_answers) or {
                     "question": state["original_question"],

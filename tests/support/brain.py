@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _ROLE = re.compile(r"#\s*Role:\s*([\w-]+)")
+_BLOCKS = re.compile(r"<source [^>]*>.*?</source>|<untrusted>.*?</untrusted>", re.DOTALL)
 _SOURCE = re.compile(r'<source id="(S\d+)" url="([^"]*)"[^>]*>\n(.*?)\n</source>', re.DOTALL)
 _WORD = re.compile(r"\w+")
 STOP = set(
@@ -59,6 +60,20 @@ STOP = set(
         "as",
     ]
 )
+
+
+def role_of(system: str, user: str) -> str:
+    """Return the role a prompt plays: its ``# Role:`` line, outside any page text.
+
+    Most roles name themselves in the system prompt; the answer-stage roles (answerer,
+    beast, the judges) share one system prompt and the evidence block and name
+    themselves after it, in the user prompt.
+    """
+    m = _ROLE.search(system)
+    if m:
+        return m.group(1)
+    found = _ROLE.findall(_BLOCKS.sub("", user))
+    return found[0] if found else "unknown"
 
 
 def words(text: str) -> set[str]:
@@ -120,8 +135,7 @@ class Brain:
 
     def reply(self, system: str, user: str) -> str:
         """Answer one call."""
-        m = _ROLE.search(system)
-        role = m.group(1) if m else "unknown"
+        role = role_of(system, user)
         with self._lock:
             queue = self.scripts.get(role)
             scripted = queue.popleft() if queue else None

@@ -7,7 +7,6 @@ answer) without timing: the run is provably still going while the test checks it
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from typing import Any
 
@@ -17,8 +16,7 @@ from langchain_core.outputs import ChatResult
 from pydantic import Field
 
 from tests.support.async_model import AsyncScriptedChatModel
-
-_ROLE = re.compile(r"#\s*Role:\s*([\w-]+)")
+from tests.support.brain import role_of
 
 
 class GatedChatModel(AsyncScriptedChatModel):
@@ -42,8 +40,8 @@ class GatedChatModel(AsyncScriptedChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         system = "\n".join(str(m.content) for m in messages if isinstance(m, SystemMessage))
-        role = _ROLE.search(system)
-        if role and role.group(1) == self.hold_role:
+        user = "\n".join(str(m.content) for m in messages if not isinstance(m, SystemMessage))
+        if role_of(system, user) == self.hold_role:
             self.held.set()
             while not self.gate.is_set():
                 await asyncio.sleep(0.02)
