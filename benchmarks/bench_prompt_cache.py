@@ -36,7 +36,7 @@ from pydantic import SecretStr
 from benchmarks.bench_research import DATASETS, served
 from deepsearch import Context, aask, build_graph
 from deepsearch.tools.context_window import forget_discovered
-from tests.support.brain import QuestionWordsBrain, prompt_role
+from tests.support.brain import QuestionWordsBrain, role_of
 from tests.support.llama_server import LlamaCppServer
 from tests.support.servers import serve
 from tests.support.testweb import searxng_settings
@@ -102,7 +102,7 @@ async def run(args: argparse.Namespace) -> None:
                     )
                     for body, size, cached in answered:
                         texts = [str(m.get("content")) for m in body["messages"]]
-                        role = prompt_role(texts[0], "\n".join(texts[1:]))
+                        role = role_of(texts[0], "\n".join(texts[1:]))
                         text = "\n".join(texts)
                         roles[role].append((size, cached))
                         breaks[role][departure(seen[role][-16:], text)] += 1

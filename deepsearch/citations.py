@@ -20,6 +20,9 @@ MARKER = re.compile(r"\[\^(\d+)\]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
 _MARKUP = re.compile(r"[*_`#>\[\]|]+")
+_QUOTE_MARKS = str.maketrans(
+    dict.fromkeys("\"\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u00ab\u00bb", "'")
+)
 
 
 @dataclass
@@ -34,7 +37,8 @@ def normalize(text: str) -> str:
     """Fold case, unicode forms, markup and whitespace so quotes compare as readers see them."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = _MARKUP.sub(" ", text)
-    text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    # Quotation marks of every kind read alike: models swap "..." for '...' when quoting.
+    text = text.translate(_QUOTE_MARKS)
     return " ".join(text.split())
 
 
@@ -78,22 +82,46 @@ def resolve_references(
     """Turn raw references into verified ones (``None`` where nothing real backs the quote)."""
     out: list[Reference | None] = []
     for ref in raw:
-        url = ids.get(ref.source.strip().strip("[]"), ref.source.strip())
-        out.append(_verify(ref.quote, url, pages))
+        out.append(_verify(ref.quote, source_url(ref.source, pages, ids), pages))
     return out
+
+
+_SOURCE_ID = re.compile(r"^\W*(?:s|source|src)?\W*(\d+)\W*$", re.IGNORECASE)
+
+
+def source_url(source: str, pages: Mapping[str, PageRecord], ids: Mapping[str, str]) -> str:
+    """Return the URL a reference's source names: its id, its URL, or its page title.
+
+    Models write the id as given (``S2``) or loosely (``[S2]``, ``s2``, ``Source 2``,
+    ``2``), or name the page by its URL or its title instead; an unknown name comes
+    back as it is (its quote is then looked for on every page).
+    """
+    name = source.strip()
+    m = _SOURCE_ID.match(name)
+    if m and f"S{m.group(1)}" in ids:
+        return ids[f"S{m.group(1)}"]
+    if name in pages:
+        return name
+    bare = name.rstrip("/").lower()
+    for url in pages:
+        if url.rstrip("/").lower() == bare:
+            return url
+    folded = normalize(name)
+    titled = [url for url, page in pages.items() if normalize(page.get("title") or "") == folded]
+    return titled[0] if len(titled) == 1 else name
 
 
 def _verify(quote: str, url: str, pages: Mapping[str, PageRecord]) -> Reference | None:
     page = pages.get(url)
-    if page is not None:
-        if quote_occurs(quote, page["passages"]):
-            return _reference(page, quote.strip())
-        repaired = closest_sentence(quote, page["passages"])
-        if repaired:
-            return _reference(page, repaired)
+    if page is not None and quote_occurs(quote, page["passages"]):
+        return _reference(page, quote.strip())
     for other in pages.values():  # the quote is real but the model named the wrong source
         if quote_occurs(quote, other["passages"]):
             return _reference(other, quote.strip())
+    if page is not None:  # a paraphrase: the closest real sentence of the page it named
+        repaired = closest_sentence(quote, page["passages"])
+        if repaired:
+            return _reference(page, repaired)
     return None
 
 
@@ -133,6 +161,59 @@ def renumber(
     new_text = MARKER.sub(replace, text)
     new_text = re.sub(r"(\[\^\d+\])(?:\1)+", r"\1", new_text)  # [^1][^1] -> [^1]
     return new_text.strip(), final
+
+
+_INLINE_IDS = re.compile(r"\s?[\[(]\s*(S\d+(?:\s*[,;]\s*S\d+)*)\s*[\])]")
+
+
+def inline_ids_to_markers(text: str, sources: Sequence[str]) -> str:
+    """Turn source ids written inline (``[S4]``, ``(S2, S3)``) into footnote markers.
+
+    A model may cite the way the sources are labelled instead of with ``[^n]``; each id
+    becomes the marker of the first reference (1-based, in ``sources`` order) that
+    names that source, and an id no reference names is dropped.
+    """
+    first: dict[str, int] = {}
+    for n, source in enumerate(sources, start=1):
+        m = _SOURCE_ID.match(source)
+        if m:
+            first.setdefault(f"S{m.group(1)}", n)
+
+    def replace(match: re.Match[str]) -> str:
+        ids = re.split(r"\s*[,;]\s*", match.group(1))
+        marks = "".join(f"[^{first[i]}]" for i in ids if i in first)
+        return f" {marks}" if marks else ""
+
+    return _INLINE_IDS.sub(replace, text)
+
+
+def add_missing_markers(text: str, refs: Sequence[Reference | None]) -> str:
+    """Cite the verified references of an answer that has no footnote markers at all.
+
+    A model may give good references yet forget the ``[^n]`` markers; each verified
+    reference is then cited after the answer's sentence sharing most words with its
+    quote (the last sentence when none shares any).
+    """
+    if MARKER.search(text) or not any(refs):
+        return text
+    text = text.rstrip()
+    ends = [m.start() for m in _SENTENCE.finditer(text)] + [len(text)]
+    starts = [0] + [m.end() for m in _SENTENCE.finditer(text)]
+    spans = [(a, b) for a, b in zip(starts, ends, strict=True) if text[a:b].strip()]
+    if not spans:
+        return text
+    marks: dict[int, str] = {}
+    for n, ref in enumerate(refs, start=1):
+        if ref is None:
+            continue
+        quote = _words(ref["exactQuote"])
+        overlap = [len(quote & _words(text[a:b])) for a, b in spans]
+        best = max(range(len(spans)), key=lambda i: (overlap[i], i))
+        end = spans[best if overlap[best] else len(spans) - 1][1]
+        marks[end] = marks.get(end, "") + f"[^{n}]"
+    for end in sorted(marks, reverse=True):
+        text = text[:end] + marks[end] + text[end:]
+    return text
 
 
 def strip_footnote_section(text: str) -> str:

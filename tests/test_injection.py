@@ -58,11 +58,15 @@ _BLOCK = re.compile(
 _TAGS = ("<source", "</source>", "<untrusted>", "</untrusted>")
 
 
-def hostile_text_is_contained(prompt: str) -> list[str]:
-    """Return what escapes the source blocks of a prompt (empty when all is contained)."""
+def hostile_text_is_contained(prompt: str, role: str = "") -> list[str]:
+    """Return what escapes the source blocks of a prompt (empty when all is contained).
+
+    The prompt's own role line (``# Role: <role>``, written after the shared evidence)
+    is DeepSearch's, not the page's: it is set aside once before looking.
+    """
     problems = []
     bodies = [a or b for a, b in _BLOCK.findall(prompt)]
-    outside = _BLOCK.sub("", prompt)
+    outside = _BLOCK.sub("", prompt).replace(f"\n# Role: {role}\n", "\n", 1)
     for marker in HOSTILE_MARKERS:
         if marker in outside:
             problems.append(f"{marker!r} outside any delimited block")
@@ -107,7 +111,7 @@ async def test_hostile_pages_stay_inside_delimited_untrusted_blocks(
     assert {c.role for c in exposed} >= {"planner", "answerer"}
     for call in exposed:
         assert UNTRUSTED_NOTE in call.system, call.role
-        assert hostile_text_is_contained(call.user) == [], call.role
+        assert hostile_text_is_contained(call.user, call.role) == [], call.role
 
 
 async def test_quotes_shown_to_the_judges_are_delimited_and_untrusted(
@@ -128,7 +132,7 @@ async def test_quotes_shown_to_the_judges_are_delimited_and_untrusted(
     assert judged, brain.roles()
     for call in judged:
         assert UNTRUSTED_NOTE in call.system, call.role
-        assert hostile_text_is_contained(call.user) == [], call.role
+        assert hostile_text_is_contained(call.user, call.role) == [], call.role
 
 
 async def test_smuggled_footnotes_and_invented_quotes_never_become_citations(

@@ -15,13 +15,17 @@ from deepsearch.nodes.common import (
     diary_line,
     host_allowed,
     run_options,
+    untrusted,
     worth_reading,
 )
-from deepsearch.nodes.compose import answerer_system, write_answer
+from deepsearch.nodes.compose import write_answer
+from deepsearch.nodes.plan import evidence_strength
 from deepsearch.nodes.reading import read_urls
 from deepsearch.nodes.room import call_limit
 from deepsearch.nodes.routing import next_step
 from deepsearch.progress import emit
+from deepsearch.prompts import answerer
+from deepsearch.prompts.render import language_rule
 from deepsearch.state import Knowledge, ResearchState
 from deepsearch.tools.toolbox import Toolbox
 
@@ -56,11 +60,23 @@ def make_answer(tools: Toolbox) -> NodeFn:
         ctx = run_options(runtime)
         question = state.get("question") or state["original_question"]
         is_original = question == state["original_question"]
-        system = answerer_system(state, ctx)
+        direct_ok = not ctx.no_direct_answer and state.get("step", 0) <= 1
+        system = answerer.EVIDENCE_SYSTEM.format(untrusted=untrusted())
+        task = {
+            "language": language_rule(ctx.language_code),
+            "direct_rule": answerer.DIRECT_RULE_ALLOWED
+            if direct_ok
+            else answerer.DIRECT_RULE_FORBIDDEN,
+        }
         spend = Spend()
-        update: dict[str, Any] = {"last_action": "answer"}
+        update: dict[str, Any] = {"last_action": "answer", "answered_step": state.get("step", 0)}
         evidence = state
-        urls = snippet_sources(state, ctx)
+        # When one sentence read names everything the question does, the answer rests on
+        # it: reading more results first would only lengthen the prompt. Short of that,
+        # the snippets the decision may rest on are read (a sentence can name all but the
+        # one thing asked).
+        strong = evidence_strength(state, question) >= COMPLETE_EVIDENCE
+        urls = [] if strong else snippet_sources(state, ctx)
         if urls:
             reading = await read_urls(tools, state, ctx, urls, question)
             spend.add_provider(reading.spend.total)
@@ -79,12 +95,13 @@ def make_answer(tools: Toolbox) -> NodeFn:
             mode=mode,
             spend=spend,
             limit=call_limit(tools, state, spend.total),
+            task=task,
         )
         if written is None:  # not affordable before the reserve: the final answer uses it
             emit(state, "answer", "No budget left for a checked answer: answering once, finally.")
             update.update(spend.update(), halt="budget left only for the final answer")
             return Command(goto="beast_mode", update=update)
-        draft, _ok = written
+        draft = written.answer
         shown = draft["text"][:500] or "(empty answer)"
         if tools.check_answers and problem_in_run(draft, evidence, question):
             shown = WITHHELD  # a draft that followed fetched instructions is not streamed
@@ -97,6 +114,7 @@ def make_answer(tools: Toolbox) -> NodeFn:
             ]
         if is_original:
             update["draft"] = draft
+            update["answer_evidence"] = written.evidence  # its judges' shared prefix
             update["diary"] = [
                 *update.get("diary", []),
                 diary_line(state, "answered the original question"),
@@ -125,6 +143,8 @@ def make_answer(tools: Toolbox) -> NodeFn:
 
     return answer
 
+
+COMPLETE_EVIDENCE = 1.0  # the share of the question's words one sentence read must hold
 
 _READ_KEYS = ("pages", "read_urls", "failed_urls", "candidates", "injected_demands", "unit_costs")
 

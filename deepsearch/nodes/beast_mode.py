@@ -9,12 +9,13 @@ from langgraph.runtime import Runtime
 from deepsearch.budget import Spend
 from deepsearch.context import Context
 from deepsearch.nodes.answer_check import best_effort_answer, problem_in_run
-from deepsearch.nodes.common import NodeFn, diary_line, run_options
-from deepsearch.nodes.compose import answerer_system, write_answer
+from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
+from deepsearch.nodes.compose import write_answer
 from deepsearch.nodes.room import call_limit
 from deepsearch.nodes.routing import stop_reason
 from deepsearch.progress import emit
 from deepsearch.prompts import answerer
+from deepsearch.prompts.render import language_rule
 from deepsearch.state import Answer, ResearchState
 from deepsearch.tools.llm import LLMUnavailable
 from deepsearch.tools.toolbox import Toolbox
@@ -75,7 +76,7 @@ def make_beast_mode(tools: Toolbox) -> NodeFn:
         reason = stop_reason(state, ctx) or state.get("halt") or "research ended"
         emit(state, "beast", f"Beast mode ({reason}): answering from everything gathered.")
         spend = Spend()
-        system = answerer_system(state, ctx)  # the answerer's: its cached prefix is reused
+        system = answerer.EVIDENCE_SYSTEM.format(untrusted=untrusted())
         # A requested JSON format is written by one more call after this one: keep its room.
         held = FORMAT_RESERVE_TOKENS if ctx.response_schema else 0
         try:
@@ -88,7 +89,8 @@ def make_beast_mode(tools: Toolbox) -> NodeFn:
                 mode="beast",
                 spend=spend,
                 limit=call_limit(tools, state, held, final=True),
-                closing=answerer.BEAST_CLOSING,
+                template=answerer.BEAST_USER,
+                task={"language": language_rule(ctx.language_code)},
             )
         except LLMUnavailable as exc:
             kept = hold_up(state, [best_previous(state)], check=tools.check_answers)
@@ -102,7 +104,7 @@ def make_beast_mode(tools: Toolbox) -> NodeFn:
                 kept = hold_up(state, [best_previous(state)], check=tools.check_answers)
                 answer = kept or _unaffordable(state)
             else:
-                answer, ok = written
+                answer, ok = written.answer, written.ok
                 candidates = [answer if ok else None, best_previous(state)]
                 answer = hold_up(state, candidates, check=tools.check_answers) or {
                     "question": state["original_question"],

@@ -2,56 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import NamedTuple
+
 from pydantic import BaseModel, Field
 
 from deepsearch.budget import Spend
-from deepsearch.citations import RawReference, renumber, resolve_references, strip_footnote_section
-from deepsearch.context import Context
-from deepsearch.nodes.common import untrusted
+from deepsearch.citations import (
+    RawReference,
+    add_missing_markers,
+    inline_ids_to_markers,
+    renumber,
+    resolve_references,
+    strip_footnote_section,
+)
+from deepsearch.nodes.evidence import evidence_fields, evidence_sections
 from deepsearch.nodes.room import fit_call
 from deepsearch.prompts import answerer
 from deepsearch.prompts.fit import Section
-from deepsearch.prompts.render import (
-    language_rule,
-    render_evaluations,
-    render_knowledge,
-    render_sources,
-    source_ids,
-)
+from deepsearch.prompts.render import render_evaluations, source_ids
 from deepsearch.state import Answer, ResearchState
 from deepsearch.tools.toolbox import Toolbox
 from deepsearch.tools.tracing import step_metadata
 
-# The evidence an answer's prompt keeps however tight the budget (~600 tokens).
-EVIDENCE_FLOOR_CHARS = 2_400
+MAX_QUOTE_CHARS = 300
+MAX_REFERENCES = 8
 
 
 class CitedQuote(BaseModel):
     """One footnote as the model writes it."""
 
     source: str = Field(description="source id, e.g. S2")
-    quote: str = Field(description="exact words copied from that source")
+    # A quote is one sentence or less: the schema caps it, so a local server's grammar
+    # stops a model that would copy whole passages (a cut quote still verifies).
+    quote: str = Field(
+        description="exact words copied from that source (one sentence or less)",
+        json_schema_extra={"maxLength": MAX_QUOTE_CHARS},
+    )
 
 
 class WrittenAnswer(BaseModel):
     """The answerer's reply."""
 
     answer: str
-    references: list[CitedQuote] = Field(default_factory=list)
-
-
-def answerer_system(state: ResearchState, ctx: Context) -> str:
-    """Return the system prompt of a written answer (the answerer's, and beast mode's).
-
-    An answer from the model's own knowledge is allowed only at the first step, unless
-    the run forbids it.
-    """
-    direct_ok = not ctx.no_direct_answer and state.get("step", 0) <= 1
-    return answerer.SYSTEM.format(
-        language=language_rule(ctx.language_code),
-        direct_rule=answerer.DIRECT_RULE_ALLOWED if direct_ok else answerer.DIRECT_RULE_FORBIDDEN,
-        untrusted=untrusted(),
+    references: list[CitedQuote] = Field(
+        default_factory=list, json_schema_extra={"maxItems": MAX_REFERENCES}
     )
+
+
+class Written(NamedTuple):
+    """A written answer, whether the model's reply was usable, and the evidence it saw."""
+
+    answer: Answer
+    ok: bool
+    evidence: str  # the prompt's shared evidence block (prompts.answerer.EVIDENCE)
 
 
 async def write_answer(
@@ -65,30 +69,25 @@ async def write_answer(
     spend: Spend,
     limit: int,
     max_annotations: int | None = None,
-    closing: str = "",
-) -> tuple[Answer, bool] | None:
+    template: str = answerer.USER,
+    task: Mapping[str, str] | None = None,
+) -> Written | None:
     """Ask the model for a cited answer and verify its references.
 
     The prompt is fitted into ``limit`` tokens (prompt and reply): the passages least
     relevant to the question are left out first, down to a floor of evidence.
-    ``closing`` ends the prompt (beast mode's instructions), after everything a
-    previous answer's prompt shared.
+    ``template`` is the role's user prompt: the shared evidence block, then its task
+    (whose fields other than the evidence's are filled from ``task``).
 
     Returns:
-        The answer (markers renumbered, unverifiable references dropped) and whether
-        the model's reply was usable; None when not even the floor fits in ``limit``.
+        The answer (markers renumbered, unverifiable references dropped), whether the
+        model's reply was usable, and the evidence block the prompt began with; None
+        when not even the floor fits in ``limit``.
     """
-    pages = state.get("pages", {})
-    original = state["original_question"]
-    knowledge, evaluations = state.get("knowledge", []), state.get("evaluations", [])
+    pages, original = state.get("pages", {}), state["original_question"]
+    evaluations = state.get("evaluations", [])
     sections = [
-        Section(
-            "sources",
-            lambda n: render_sources(pages, n, question=question),
-            40_000,
-            EVIDENCE_FLOOR_CHARS if pages else 0,
-        ),
-        Section("knowledge", lambda n: render_knowledge(knowledge, n), 12_000),
+        *evidence_sections(state, question, floor=True),
         Section(
             "evaluations",
             lambda n: (
@@ -98,25 +97,15 @@ async def write_answer(
             volatile=True,
         ),
     ]
-    # Every written answer keeps room for beast mode's closing, so the final answer's
-    # prompt has the same room for its evidence, and the same text up to its closing.
-    closing_room = 0 if closing else tools.llm.counter(role).count(answerer.BEAST_CLOSING)
     prompt = fit_call(
         tools,
         role,
         system,
-        answerer.USER,
+        template,
         sections,
         limit,
-        fixed={
-            "question": question,
-            "original_line": ""
-            if question == original
-            else f"(Part of the bigger question: {original})",
-            "closing": closing,
-        },
+        fixed={**(task or {}), **evidence_fields(state, question)},
         schema=WrittenAnswer,
-        reserve=closing_room,
     )
     if prompt is None:
         return None
@@ -135,11 +124,14 @@ async def write_answer(
     written = result.value
     raw = [RawReference(r.source, r.quote) for r in written.references]
     verified = resolve_references(raw, pages, source_ids(pages))
-    text, refs = renumber(strip_footnote_section(written.answer), verified, max_annotations)
+    body = strip_footnote_section(written.answer)
+    body = inline_ids_to_markers(body, [r.source for r in written.references])
+    body = add_missing_markers(body, verified)
+    text, refs = renumber(body, verified, max_annotations)
     answer: Answer = {
         "question": question,
         "text": text,
         "references": refs,
         "mode": mode,  # type: ignore[typeddict-item]
     }
-    return answer, result.ok and bool(text)
+    return Written(answer, result.ok and bool(text), answerer.evidence_of(prompt.user, role))

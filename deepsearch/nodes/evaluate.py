@@ -16,16 +16,16 @@ from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import Command
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from deepsearch.budget import Spend
+from deepsearch.budget import Spend, tokens_left
 from deepsearch.context import Context
 from deepsearch.nodes.answer_check import WITHHELD, problem_in_run
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, today, untrusted
-from deepsearch.nodes.room import call_limit
+from deepsearch.nodes.room import usable_window
 from deepsearch.nodes.routing import next_step
 from deepsearch.progress import emit
-from deepsearch.prompts import evaluator
+from deepsearch.prompts import answerer, evaluator
 from deepsearch.prompts.fit import MIN_REPLY_TOKENS
 from deepsearch.prompts.render import render_quotes
 from deepsearch.state import Answer, Evaluation, ResearchState
@@ -39,31 +39,50 @@ GROUNDED_PLAN = (
 )
 
 
+# How long a verdict's texts may be: the schema says so, and a local server's grammar
+# stops a model there, so a verdict costs seconds, not minutes, on a slow model.
+REASON_CHARS = 120
+ANALYSIS_CHARS = 300
+
+
+def _text(limit: int) -> Any:
+    return Field(default="", json_schema_extra={"maxLength": limit})
+
+
+def _applies_is_asked(schema: dict[str, Any]) -> None:
+    """Ask for ``applies`` in the schema shown (a model that leaves it out means True)."""
+    schema["required"] = ["type", "applies", "pass"]
+
+
 class CheckVerdict(BaseModel):
     """One check's verdict."""
 
     type: str
     applies: bool = True
     passed: bool = Field(alias="pass")
-    reason: str = ""
+    reason: str = _text(REASON_CHARS)
 
-    model_config = {"populate_by_name": True}
+    # The schema asks for ``applies`` (a local server's grammar then makes a weak model
+    # say whether an optional check applies, before its verdict) but a reply without it
+    # still reads.
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra=_applies_is_asked)
 
 
 class Judgement(BaseModel):
     """The evaluator's reply."""
 
-    checks: list[CheckVerdict] = Field(default_factory=list)
-    analysis: str = ""
-    improvement_plan: str = ""
+    # Required: a verdict without checks would pass any answer.
+    checks: list[CheckVerdict] = Field(min_length=1, json_schema_extra={"maxItems": 4})
+    analysis: str = _text(ANALYSIS_CHARS)
+    improvement_plan: str = _text(ANALYSIS_CHARS)
 
 
 class Review(BaseModel):
     """The strict reviewer's reply."""
 
     passed: bool = Field(alias="pass")
-    analysis: str = ""
-    improvement_plan: str = ""
+    analysis: str = _text(ANALYSIS_CHARS)
+    improvement_plan: str = _text(ANALYSIS_CHARS)
 
     model_config = {"populate_by_name": True}
 
@@ -82,6 +101,13 @@ class CannotAfford(Exception):
     """The budget has no room for this judgement before the final reserve."""
 
 
+def _per_call(room: int | None, window: int | None) -> int | None:
+    """Return what one call may spend: the room left, within the context window."""
+    if window is None:
+        return room
+    return window if room is None else min(room, window)
+
+
 def _affordable(tools: Toolbox, role: str, system: str, user: str, schema: Any, room: int) -> int:
     """Return the reply cap a judgement can have within ``room``; raise when none fits."""
     cost = tools.llm.estimate(role, system, user, schema)
@@ -89,6 +115,37 @@ def _affordable(tools: Toolbox, role: str, system: str, user: str, schema: Any, 
     if cap < min(tools.llm.completion_cap(role), MIN_REPLY_TOKENS):
         raise CannotAfford(role)
     return cap
+
+
+@dataclass
+class JudgePrompts:
+    """The (system, user) prompts of the judgement and of the strict review."""
+
+    judge: tuple[str, str]
+    review: tuple[str, str]
+
+    @classmethod
+    def build(
+        cls, question: str, answer: Answer, basic: list[str], optional: str, evidence: str
+    ) -> JudgePrompts:
+        """Write both prompts: after the answer's own evidence block, or standing alone."""
+        values = {
+            "answer": answer["text"],
+            "references": render_quotes(answer["references"]),
+            "checks": ", ".join(basic),
+            "optional": optional,
+        }
+        if evidence:
+            # The answer's system prompt and evidence, then each judge's own task.
+            system = answerer.EVIDENCE_SYSTEM.format(untrusted=untrusted())
+            task = evaluator.JUDGE_TASK.format(today=today(), question=question, **values)
+            review = evaluator.REVIEW_TASK.format(question=question, **values)
+            return cls((system, evidence + task), (system, evidence + review))
+        body = evaluator.JUDGE_USER.format(question=question, **values)
+        # Quotes are page text: the judges see them delimited and declared untrusted.
+        system = evaluator.JUDGE_SYSTEM.format(today=today()) + untrusted()
+        review_body = body.replace(f"Checks: {values['checks']}\n{optional}", "")
+        return cls((system, body), (evaluator.STRICT_SYSTEM + untrusted(), review_body))
 
 
 async def judge(
@@ -99,24 +156,32 @@ async def judge(
     spend: Spend,
     undecided: Sequence[str] = (),
     room: int | None = None,
+    evidence: str = "",
+    window: int | None = None,
 ) -> Verdict:
     """Run the checks, deciding first which ``undecided`` optional checks apply, then review.
 
     ``room`` bounds what the judgement may spend (tokens); :class:`CannotAfford` is
-    raised before a call that would not fit.
+    raised before a call that would not fit. ``evidence`` is the evidence block the
+    answer was written from: the judges' prompts begin with it (a prefix the server
+    has cached) when it fits, else they see the answer's quotes alone. ``window`` bounds
+    each call on its own (the model's context), where ``room`` bounds both together.
     """
     basic = [c for c in checks if c != "strict"]
     optional = evaluator.OPTIONAL_LINE.format(checks=", ".join(undecided)) if undecided else ""
-    body = evaluator.JUDGE_USER.format(
-        question=question,
-        checks=", ".join(basic),
-        optional=optional,
-        answer=answer["text"],
-        references=render_quotes(answer["references"]),
-    )
-    # Quotes are page text: the judges see them delimited and declared untrusted.
-    system = evaluator.JUDGE_SYSTEM.format(today=today()) + untrusted()
-    cap = None if room is None else _affordable(tools, "evaluator", system, body, Judgement, room)
+    prompts = JudgePrompts.build(question, answer, basic, optional, evidence)
+    limit = _per_call(room, window)
+    cap = None
+    if limit is not None:
+        try:
+            cap = _affordable(tools, "evaluator", *prompts.judge, Judgement, limit)
+        except CannotAfford:
+            if not evidence:
+                raise
+            # The evidence does not fit with the verdict: judge from the quotes alone.
+            prompts = JudgePrompts.build(question, answer, basic, optional, "")
+            cap = _affordable(tools, "evaluator", *prompts.judge, Judgement, limit)
+    system, body = prompts.judge
     result = await tools.llm.structured(
         "evaluator",
         Judgement,
@@ -133,7 +198,7 @@ async def judge(
             improvement_plan="Gather more evidence and answer again.",
         ),
         max_tokens=cap,
-        limit=room,
+        limit=limit,
     )
     spend.add(result)
     verdicts = {v.type.strip().lower(): v for v in result.value.checks}
@@ -148,14 +213,20 @@ async def judge(
             return Verdict(check, analysis, result.value.improvement_plan, applicable)
     if "strict" not in checks:
         return Verdict(None, applicable=applicable)
-    review_system = evaluator.STRICT_SYSTEM + untrusted()
-    review_body = body.replace(f"Checks: {', '.join(basic)}\n{optional}", "")
-    left = None if room is None else room - result.total_tokens
-    cap = (
-        None
-        if left is None
-        else _affordable(tools, "reviewer", review_system, review_body, Review, left)
-    )
+    left = _per_call(None if room is None else room - result.total_tokens, window)
+    try:
+        cap = (
+            None
+            if left is None
+            else _affordable(tools, "reviewer", *prompts.review, Review, left)
+        )
+    except CannotAfford:
+        if not evidence:
+            raise
+        # As for the judgement: the review sees the answer's quotes alone.
+        prompts = JudgePrompts.build(question, answer, basic, optional, "")
+        cap = _affordable(tools, "reviewer", *prompts.review, Review, left)  # type: ignore[arg-type]
+    review_system, review_body = prompts.review
     review = await tools.llm.structured(
         "reviewer",
         Review,
@@ -171,6 +242,16 @@ async def judge(
     if review.value.passed:
         return Verdict(None, applicable=applicable)
     return Verdict("strict", review.value.analysis, review.value.improvement_plan, applicable)
+
+
+def counts_as_attempt(draft: Answer | None) -> bool:
+    """Tell whether a rejected answer uses up one of the run's answer attempts.
+
+    An answer written from memory before anything was read (a direct answer) is a
+    guess, not an attempt at the evidence: when it fails, research starts rather than
+    the run ending (a weak model guesses at step 1, and ``low`` effort has one attempt).
+    """
+    return draft is None or draft.get("mode") != "direct"
 
 
 def unchecked(
@@ -234,9 +315,21 @@ def make_evaluate(tools: Toolbox) -> NodeFn:
             direct = not draft["references"]
             todo = ["definitive"] if direct else (checks or ["definitive", "strict"])
             undecided = OPTIONAL_CHECKS if not checks and not direct else ()
-            room = call_limit(tools, state, spend.total)
+            room = tokens_left(state, spend.total)
+            window = tools.llm.context_window
             try:
-                verdict = await judge(tools, question, draft, todo, spend, undecided, room)
+                evidence = state.get("answer_evidence", "")
+                verdict = await judge(
+                    tools,
+                    question,
+                    draft,
+                    todo,
+                    spend,
+                    undecided,
+                    room,
+                    evidence,
+                    window=usable_window(window) if window else None,
+                )
             except LLMUnavailable as exc:
                 return unchecked(state, draft, spend, exc)
             except CannotAfford:
@@ -251,7 +344,8 @@ def make_evaluate(tools: Toolbox) -> NodeFn:
             update.update(answer=draft, diary=[diary_line(state, "the answer passed evaluation")])
             return Command(goto="finalize", update={**update, **spend.update()})
         failures = dict(state.get("failures", {}))
-        failures[failed or "definitive"] = failures.get(failed or "definitive", 0) + 1
+        if counts_as_attempt(draft):
+            failures[failed or "definitive"] = failures.get(failed or "definitive", 0) + 1
         record: Evaluation = {
             # An answer that followed fetched instructions is not shown to the model again.
             "answer": (WITHHELD if failed == "grounded" else draft["text"]) if draft else "",

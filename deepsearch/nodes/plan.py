@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from functools import lru_cache
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import Command
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deepsearch.budget import STALL_LIMIT, Spend
 from deepsearch.context import Context
@@ -19,18 +21,13 @@ from deepsearch.nodes.common import (
     untrusted,
     worth_reading,
 )
+from deepsearch.nodes.evidence import evidence_sections
 from deepsearch.nodes.room import call_limit, fit_call
 from deepsearch.nodes.search import fresh_queries
 from deepsearch.progress import emit
-from deepsearch.prompts import planner
+from deepsearch.prompts import answerer, planner
 from deepsearch.prompts.fit import Section
-from deepsearch.prompts.render import (
-    render_candidates,
-    render_diary,
-    render_evaluations,
-    render_knowledge,
-    render_sources,
-)
+from deepsearch.prompts.render import render_candidates, render_diary, render_evaluations
 from deepsearch.state import Action, ResearchState
 from deepsearch.tools.embeddings.local import tokenize
 from deepsearch.tools.toolbox import Toolbox
@@ -41,6 +38,22 @@ MAX_UNREAD_FOR_SEARCH = 50
 # evidence to attempt an answer right after reading, without asking the planner.
 STRONG_EVIDENCE = 0.6
 MAX_GAPS_FOR_REFLECT = 2
+# Research steps after which the loop attempts an answer itself (it is evaluated) when
+# pages were read and the planner has not chosen to answer: a weak planner may search on
+# and on; a run at ``low`` effort should answer in minutes, not after its whole budget.
+ANSWER_EVERY: dict[str, int] = {"low": 4, "medium": 8, "high": 16}
+
+
+# What weak models write for an action, by meaning (case, spacing and suffixes such as
+# "searching" or "read_urls" are handled for every enum by the reply repair).
+ACTION_SYNONYMS: dict[str, Action] = {
+    **dict.fromkeys(("query", "web_search", "websearch", "lookup", "look_up", "google"), "search"),
+    **dict.fromkeys(("find", "visit", "open", "browse", "fetch", "click", "scrape"), "read"),
+    **dict.fromkeys(("read_url", "open_url", "visit_url", "crawl"), "read"),
+    **dict.fromkeys(("think", "reflection", "analyze", "analyse", "plan", "gaps"), "reflect"),
+    **dict.fromkeys(("final_answer", "respond", "reply", "finish", "done"), "answer"),
+    **dict.fromkeys(("submit", "final", "conclude", "answer_question"), "answer"),
+}
 
 
 class PlanDecision(BaseModel):
@@ -51,6 +64,65 @@ class PlanDecision(BaseModel):
     queries: list[str] = Field(default_factory=list, description="for search: 1-5 queries")
     urls: list[str] = Field(default_factory=list, description="for read: up to 5 URLs")
     questions: list[str] = Field(default_factory=list, description="for reflect: up to 2")
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _action_meant(cls, value: Any) -> Any:
+        """Map an action a model invented (``query``, ``visit``) to the one it means."""
+        if isinstance(value, str):
+            return ACTION_SYNONYMS.get(re.sub(r"[^a-z]+", "_", value.lower()).strip("_"), value)
+        return value
+
+
+# What each action needs besides its name, as the JSON schema the model is shown.
+_TEXTS = {"type": "array", "items": {"type": "string", "maxLength": 150}}
+ACTION_ARGUMENTS: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "search": ({"queries": {**_TEXTS, "minItems": 1, "maxItems": 5}}, ["queries"]),
+    "read": ({"urls": {**_TEXTS, "items": {"type": "string"}, "maxItems": 5}}, []),
+    "reflect": ({"questions": {**_TEXTS, "minItems": 1, "maxItems": 2}}, ["questions"]),
+    "answer": ({}, []),
+}
+
+
+def decision_json_schema(allowed: tuple[Action, ...]) -> dict[str, Any]:
+    """Return the JSON schema of a decision among ``allowed``: one object shape per action.
+
+    Each shape names its action and only the arguments that action takes, so a model
+    (and the grammar a local server builds from the schema) writes nothing else.
+    """
+    shapes = []
+    for action in allowed:
+        args, required = ACTION_ARGUMENTS[action]
+        think = {"type": "string", "maxLength": 300, "description": "one or two sentences"}
+        shapes.append(
+            {
+                "type": "object",
+                "properties": {"think": think, "action": {"const": action}, **args},
+                "required": ["action", *required],
+            }
+        )
+    return shapes[0] if len(shapes) == 1 else {"anyOf": shapes}
+
+
+@lru_cache(maxsize=32)
+def decision_schema(allowed: tuple[Action, ...]) -> type[PlanDecision]:
+    """Return :class:`PlanDecision` whose schema offers only the ``allowed`` actions.
+
+    The schema the model is shown (and the grammar a local server builds from it) then
+    offers only what the loop's rules allow at this step, each with its own arguments;
+    a reply is still read as a :class:`PlanDecision` (another action is replaced by the
+    node without asking again).
+    """
+    shown = decision_json_schema(allowed)
+
+    def show(schema: dict[str, Any]) -> None:
+        schema.clear()
+        schema.update(copy.deepcopy(shown))
+
+    class StepDecision(PlanDecision):
+        model_config = ConfigDict(json_schema_extra=show)
+
+    return StepDecision
 
 
 def current_question(state: ResearchState, step: int) -> str:
@@ -116,14 +188,25 @@ def evidence_strength(state: ResearchState, question: str) -> float:
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+def due_for_an_answer(state: ResearchState, ctx: Context | None, step: int) -> bool:
+    """Tell whether research ran its effort's steps since the last answer, with pages read."""
+    every = ANSWER_EVERY.get(ctx.reasoning_effort if ctx else "medium", ANSWER_EVERY["medium"])
+    return bool(state.get("pages")) and step - state.get("answered_step", 0) > every
+
+
 def forced_decision(
-    state: ResearchState, allowed: list[Action], question: str = ""
+    state: ResearchState,
+    allowed: list[Action],
+    question: str = "",
+    ctx: Context | None = None,
+    step: int = 0,
 ) -> PlanDecision | None:
     """Return the decision when the rules leave no choice the model could improve, else None.
 
     Reading the URLs the user pasted, reading right after a search, or answering when
     nothing else is allowed, needs no arguments from the model: asking it would only
-    cost a call.
+    cost a call. Answering is also forced when the pages just read cover the question,
+    or when research ran its effort's steps without an answer (:data:`ANSWER_EVERY`).
     """
     if allowed == ["answer"]:
         return PlanDecision(think="Nothing else is left to do: answer.", action="answer")
@@ -141,6 +224,9 @@ def forced_decision(
         # The pages just read match the question closely: attempt the answer (it is
         # evaluated) instead of waiting for the model to notice.
         return PlanDecision(think="The pages read answer it closely: answer.", action="answer")
+    if "answer" in allowed and due_for_an_answer(state, ctx, step):
+        note = "Enough steps of research for this effort: answer from what was read."
+        return PlanDecision(think=note, action="answer")
     if state.get("last_action") == "search" and "read" in allowed:
         # Right after a search the rules leave read or reflect, and reflecting on results
         # unread is never the better step: read the best of them (the ranking picks).
@@ -148,9 +234,7 @@ def forced_decision(
     return None
 
 
-def instead_of_repeats(
-    state: ResearchState, decision: PlanDecision, question: str
-) -> PlanDecision:
+def instead_of_repeats(state: ResearchState, decision: PlanDecision, question: str) -> PlanDecision:
     """Turn a search whose queries were all run before into a read of the best unread results.
 
     A repeat-only search would find nothing new and waste the step; when nothing is
@@ -168,13 +252,15 @@ def instead_of_repeats(
 
 
 def planner_sections(state: ResearchState, question: str) -> list[Section]:
-    """The parts of the planner's prompt that shrink to fit, with their usual sizes."""
-    pages, knowledge = state.get("pages", {}), state.get("knowledge", [])
+    """The parts of the planner's prompt that shrink to fit, with their usual sizes.
+
+    The evidence comes first, rendered as the answer's prompt renders it (a shared,
+    cached prefix); then the step's own state.
+    """
     unread, diary = worth_reading(state), state.get("diary", [])
     evaluations = state.get("evaluations", [])
     return [
-        Section("sources", lambda n: render_sources(pages, n, question=question), 2_500),
-        Section("knowledge", lambda n: render_knowledge(knowledge, n), 6_000),
+        *evidence_sections(state, question, floor=False),
         Section(
             "candidates", lambda n: render_candidates(unread, max_chars=n), 4_000, 300, True
         ),
@@ -204,14 +290,14 @@ def make_plan(tools: Toolbox) -> NodeFn:
         question = current_question(state, step)
         allowed = allowed_actions(state, ctx, step)
         spend = Spend()
-        decision = forced_decision(state, allowed, question)
+        decision = forced_decision(state, allowed, question, ctx, step)
         if decision is None:
             lang = (
                 f" Write search queries in the language with code '{ctx.search_language_code}'."
                 if ctx.search_language_code
                 else ""
             )
-            system = planner.SYSTEM.format(today=today(), language_hint=lang, untrusted=untrusted())
+            system = answerer.EVIDENCE_SYSTEM.format(untrusted=untrusted())
             limit = call_limit(tools, state)
             prompt = fit_call(
                 tools,
@@ -223,15 +309,17 @@ def make_plan(tools: Toolbox) -> NodeFn:
                 fixed={
                     "original": state["original_question"],
                     "question": question,
+                    "today": today(),
+                    "language_hint": lang,
                     "allowed": ", ".join(allowed),
                 },
-                schema=PlanDecision,
+                schema=decision_schema(tuple(allowed)),
             )
             if prompt is None:
                 return out_of_budget(state, step)
             result = await tools.llm.structured(
                 "planner",
-                PlanDecision,
+                decision_schema(tuple(allowed)),
                 prompt.system,
                 prompt.user,
                 fallback=lambda: fallback_decision(state, allowed, question),

@@ -11,12 +11,13 @@ from pydantic import BaseModel, Field
 from deepsearch.budget import Spend
 from deepsearch.context import Context
 from deepsearch.nodes.common import NodeFn, diary_line, run_options, untrusted
+from deepsearch.nodes.evidence import evidence_sections
 from deepsearch.nodes.room import call_limit, fit_call
 from deepsearch.nodes.routing import step_after
 from deepsearch.progress import emit
-from deepsearch.prompts import reflector
+from deepsearch.prompts import answerer, reflector
 from deepsearch.prompts.fit import Section
-from deepsearch.prompts.render import render_evaluations, render_knowledge, render_sources
+from deepsearch.prompts.render import render_evaluations
 from deepsearch.state import ResearchState
 from deepsearch.tools.embeddings.local import similarity
 from deepsearch.tools.toolbox import Toolbox
@@ -49,12 +50,9 @@ def new_questions(proposed: list[str], asked: list[str]) -> list[str]:
 
 def reflector_sections(state: ResearchState) -> list[Section]:
     """The parts of the reflector's prompt that shrink to fit, with their usual sizes."""
-    pages, knowledge = state.get("pages", {}), state.get("knowledge", [])
     asked, evaluations = "; ".join(state.get("all_questions", [])), state.get("evaluations", [])
-    question = state["original_question"]
     return [
-        Section("sources", lambda n: render_sources(pages, n, question=question), 12_000),
-        Section("knowledge", lambda n: render_knowledge(knowledge, n), 6_000),
+        *evidence_sections(state, state["original_question"], floor=False),
         Section("asked", lambda n: asked[-n:] if n else "", 2_000, 200, True),
         Section(
             "evaluations", lambda n: render_evaluations(evaluations, max_chars=n), 4_000, 0, True
@@ -76,7 +74,7 @@ def make_reflect(tools: Toolbox) -> NodeFn:
             prompt = fit_call(
                 tools,
                 "reflector",
-                reflector.SYSTEM.format(untrusted=untrusted()),
+                answerer.EVIDENCE_SYSTEM.format(untrusted=untrusted()),
                 reflector.USER,
                 reflector_sections(state),
                 limit,

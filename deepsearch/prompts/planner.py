@@ -1,7 +1,14 @@
-"""The planner: choose the next action and its arguments."""
+"""The planner: choose the next action and its arguments.
 
-SYSTEM = (
-    """# Role: planner
+Its prompt starts like every research prompt: the shared system prompt and evidence
+block (``prompts.answerer``: sources and knowledge), which the answer and its judges
+then find in the server's cache. Its own task, the question and the step's state follow.
+"""
+
+from deepsearch.prompts.answerer import EVIDENCE
+
+TASK = """
+# Role: planner
 You are the planner of a deep-research agent that answers hard questions with evidence.
 Each step you choose ONE next action among those allowed:
 - search: run web searches. Give 1-5 short, specific, diverse queries (keywords, not sentences), \
@@ -11,20 +18,8 @@ each aimed at a missing fact. Do not repeat earlier queries.
 - answer: the sources and knowledge are enough to answer the current question with references.
 Prefer reading promising URLs over more searching; answer as soon as the evidence supports it.
 Today is {today}.{language_hint}
-"""
-    + "{untrusted}"
-)
 
-# Ordered from the most stable to the most volatile, so successive calls share a long
-# prefix that servers cache: sources and knowledge grow at their end; the step's own
-# state comes last.
-USER = """Original question: {original}
-
-Sources already read:
-{sources}
-
-Knowledge:
-{knowledge}
+Original question: {original}
 
 Unread URLs (best first):
 {candidates}
@@ -39,3 +34,7 @@ Rejected answers so far (fix these problems):
 
 Allowed actions: {allowed}
 """
+
+# Ordered from the most stable to the most volatile: the evidence grows at its end;
+# the step's own state comes last.
+USER = EVIDENCE + TASK

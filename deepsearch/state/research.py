@@ -229,5 +229,9 @@ class ResearchState(WorkerInput, total=False):
     injected_demands: Annotated[list[str], merge_unique]
     # Answers.
     draft: Answer | None
+    answered_step: int  # the step of the latest answer attempt
+    # The evidence block the draft's prompt began with: its judges' prompts begin with
+    # it too, so a server serves that prefix from its cache.
+    answer_evidence: str
     answer: Answer
     usage: Usage

@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-import json_repair
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from deepsearch.settings import Settings, StructuredMethod
+from deepsearch.tools import formats
 from deepsearch.tools.context_window import discover_context_window, overflow_of
+from deepsearch.tools.replies import extract_json, parse_reply, strip_think
 from deepsearch.tools.tokens import TokenCounter, configured_context_window
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,6 @@ MESSAGE_OVERHEAD_TOKENS = 8
 
 T = TypeVar("T", bound=BaseModel)
 
-_THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-_OPEN_THINK = re.compile(r"^\s*<think>.*", re.DOTALL | re.IGNORECASE)
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
-
 
 class LLMUnavailable(RuntimeError):
     """The LLM endpoint could not be reached or refused every call."""
@@ -78,29 +74,15 @@ class LLMResult(Generic[T]):
         return self.prompt_tokens + self.completion_tokens
 
 
-def strip_think(text: str) -> str:
-    """Remove ``<think>...</think>`` blocks (and an unterminated leading one)."""
-    text = _THINK_BLOCK.sub("", text)
-    if "</think>" not in text and _OPEN_THINK.match(text):
-        return ""
-    return text.split("</think>")[-1].strip()
-
-
-def extract_json(text: str) -> Any:
-    """Find and repair the JSON object in a model reply; raise ValueError when there is none."""
-    text = strip_think(text)
-    fenced = _FENCE.search(text)
-    if fenced:
-        text = fenced.group(1)
-    start = text.find("{")
-    if start < 0:
-        raise ValueError("the reply contains no JSON object")
-    end = text.rfind("}")
-    candidate = text[start : end + 1] if end > start else text[start:]
-    value = json_repair.loads(candidate)
-    if not isinstance(value, dict):
-        raise ValueError("the reply is not a JSON object")
-    return value
+def note_unusable(role: str, error: str, reply: str) -> None:
+    """Log a reply the LLM layer could not use (benchmarks and traces count them)."""
+    log.info(
+        "unusable %s reply (%s): %r",
+        role,
+        error.splitlines()[0][:200] if error else "",
+        reply[:300],
+        extra={"unusable_role": role},
+    )
 
 
 def garbled(exc: BaseException) -> bool:
@@ -149,9 +131,8 @@ def schema_prompt(schema: type[BaseModel]) -> str:
     """
     js = _without_titles(schema.model_json_schema())
     js.pop("description", None)
-    return "\n\nReply with a single JSON object and nothing else. Its JSON schema:\n" + json.dumps(
-        js, separators=(",", ":")
-    )
+    head = "\n\nReply with a single compact JSON object and nothing else. Its JSON schema:\n"
+    return head + json.dumps(js, separators=(",", ":"))
 
 
 def _without_titles(node: Any) -> Any:
@@ -278,10 +259,7 @@ class LLM:
     def _method_for(self, model: BaseChatModel) -> StructuredMethod:
         if self.method != "auto":
             return self.method
-        if type(model).__name__ == "ChatOpenAI":
-            base = str(getattr(model, "openai_api_base", None) or "")
-            return "json_schema" if (not base or "api.openai.com" in base) else "json_mode"
-        return "prompt"
+        return formats.auto_method(model)
 
     @staticmethod
     def _config(role: str, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -349,7 +327,7 @@ class LLM:
         errors: list[str] = []
         unreachable = 0
         attempts = 0
-        if method in ("json_schema", "function_calling"):
+        if native_structured(model, method):
             attempts += 1
             try:
                 runnable = model.with_structured_output(schema, method=method, include_raw=True)
@@ -363,18 +341,21 @@ class LLM:
                 if isinstance(parsed, schema):
                     return LLMResult(parsed, prompt_tokens, completion_tokens, cached_tokens=cached)
                 errors.append(str(out.get("parsing_error") if isinstance(out, dict) else out))
+                note_unusable(role, errors[-1], message_text(raw) if raw is not None else "")
             except Exception as exc:  # a server that rejects the method: fall back to JSON
                 errors.append(f"{method}: {exc}")
                 if self.learn_from_overflow(role, exc, len(system) + len(user)):
                     return LLMResult(fallback(), 0, 0, ok=False, error=errors[-1][-1000:])
                 log.info("structured output via %s failed for %s: %s", method, role, exc)
-        bound: Any = model
-        if method == "json_mode":
-            bound = model.bind(response_format={"type": "json_object"})
-        sys_prompt = system + schema_prompt(schema)
+            method = "prompt"
+        # The schema goes last: the system prompt and the evidence before it stay a
+        # stable prefix that servers cache (the planner's schema changes with its step).
+        sys_prompt = system
+        user = user + schema_prompt(schema)
         user_prompt = user
         replies = 0
         garbled_retries = self.retries
+        stepped_down = False
         cap = self.completion_cap(role) if max_tokens is None else max_tokens
         while replies < 1 + self.retries:
             if attempts and limit is not None:
@@ -384,7 +365,7 @@ class LLM:
                     break
             attempts += 1
             try:
-                reply = await bound.ainvoke(
+                reply = await with_format(model, method, schema).ainvoke(
                     _messages(sys_prompt, user_prompt, images), config=config
                 )
             except Exception as exc:
@@ -395,10 +376,15 @@ class LLM:
                 if garbled(exc) and garbled_retries:
                     garbled_retries -= 1
                     continue
-                if bound is not model:  # json_object may be unsupported: try the plain model
-                    bound = model
+                if method in formats.DOWNGRADES and (formats.refused(exc) or garbled(exc)):
+                    # The server may not support this response format: try the next one
+                    # (remembered for the endpoint once the next one works, if it refused).
+                    method, stepped_down = formats.DOWNGRADES[method], formats.refused(exc)
                     continue
                 break
+            if stepped_down and self.method == "auto":
+                formats.remember(model, method)  # this endpoint works with it: ask so from now on
+                stepped_down = False
             replies += 1
             p, c = self._count(role, reply, len(sys_prompt) + len(user_prompt))
             prompt_tokens += p
@@ -406,11 +392,12 @@ class LLM:
             cached += reported_cached(reply)
             text = message_text(reply)
             try:
-                value = schema.model_validate(extract_json(text))
+                value = parse_reply(text, schema)
                 return LLMResult(value, prompt_tokens, completion_tokens, cached_tokens=cached)
-            except (ValueError, ValidationError) as exc:
+            except ValueError as exc:
                 err = str(exc)[:800]
                 errors.append(err)
+                note_unusable(role, err, text)
                 user_prompt = (
                     f"{user}\n\nYour previous reply could not be used: {err}\n"
                     "Reply again with only the JSON object, valid against the schema."
@@ -425,6 +412,26 @@ class LLM:
             error="; ".join(errors)[-1000:],
             cached_tokens=cached,
         )
+
+
+def native_structured(model: BaseChatModel, method: StructuredMethod) -> bool:
+    """Tell whether ``method`` goes through LangChain's own structured output for ``model``.
+
+    Function calling always does, and so does ``json_schema`` on OpenAI itself or on a
+    chat model class that is not OpenAI-compatible; other OpenAI-compatible servers get
+    the schema as a plain ``response_format`` and the reply is repaired here.
+    """
+    if method == "function_calling":
+        return True
+    return method == "json_schema" and (
+        formats.hosted_openai(model) or formats.openai_base(model) is None
+    )
+
+
+def with_format(model: BaseChatModel, method: StructuredMethod, schema: type[BaseModel]) -> Any:
+    """Return ``model`` bound to the ``response_format`` of ``method`` (as is for ``prompt``)."""
+    fmt = formats.response_format(method, schema)
+    return model.bind(response_format=fmt) if fmt is not None else model
 
 
 def with_completion_cap(model: BaseChatModel, cap: int) -> BaseChatModel:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _ROLE = re.compile(r"#\s*Role:\s*([\w-]+)")
+_BLOCKS = re.compile(r"<source [^>]*>.*?</source>|<untrusted>.*?</untrusted>", re.DOTALL)
 _SOURCE = re.compile(r'<source id="(S\d+)" url="([^"]*)"[^>]*>\n(.*?)\n</source>', re.DOTALL)
 _WORD = re.compile(r"\w+")
 STOP = set(
@@ -61,16 +62,18 @@ STOP = set(
 )
 
 
-def prompt_role(system: str, user: str) -> str:
-    """Return the role a prompt asks the model to play (``# Role: ...``).
+def role_of(system: str, user: str) -> str:
+    """Return the role a prompt plays: its ``# Role:`` line, outside any page text.
 
-    The system prompt names it; a prompt that ends with a role of its own (beast mode
-    closes the answerer's prompt with one) is that role. Only the prompt's last
-    paragraph is read for it, never the sources above.
+    Most roles name themselves in the system prompt; the answer-stage roles (answerer,
+    beast, the judges) share one system prompt and the evidence block and name
+    themselves after it, in the user prompt.
     """
-    closing = _ROLE.search(user.rstrip().rsplit("\n\n", 1)[-1])
-    named = closing or _ROLE.search(system)
-    return named.group(1) if named else "unknown"
+    m = _ROLE.search(system)
+    if m:
+        return m.group(1)
+    found = _ROLE.findall(_BLOCKS.sub("", user))
+    return found[0] if found else "unknown"
 
 
 def words(text: str) -> set[str]:
@@ -132,7 +135,7 @@ class Brain:
 
     def reply(self, system: str, user: str) -> str:
         """Answer one call."""
-        role = prompt_role(system, user)
+        role = role_of(system, user)
         with self._lock:
             queue = self.scripts.get(role)
             scripted = queue.popleft() if queue else None

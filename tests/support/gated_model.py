@@ -16,7 +16,7 @@ from langchain_core.outputs import ChatResult
 from pydantic import Field
 
 from tests.support.async_model import AsyncScriptedChatModel
-from tests.support.brain import prompt_role
+from tests.support.brain import role_of
 
 
 class GatedChatModel(AsyncScriptedChatModel):
@@ -41,7 +41,7 @@ class GatedChatModel(AsyncScriptedChatModel):
     ) -> ChatResult:
         system = "\n".join(str(m.content) for m in messages if isinstance(m, SystemMessage))
         user = "\n".join(str(m.content) for m in messages if not isinstance(m, SystemMessage))
-        if prompt_role(system, user) == self.hold_role:
+        if role_of(system, user) == self.hold_role:
             self.held.set()
             while not self.gate.is_set():
                 await asyncio.sleep(0.02)

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.brain import _SOURCE, Brain, field_of, prompt_role
+from tests.support.brain import _SOURCE, Brain, field_of, role_of
 
 _LOOKALIKE = str.maketrans(
     "аеорсхуіјѕһԁԛԝӏɑɡвкмнтαεικνορτυχβηАВЕКМНОРСТХУІЈЅΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
@@ -34,6 +34,12 @@ _QUESTION_LINES = re.compile(
     r"^(?:Question|Original question|Current question \(work on this now\)|Sub-problem|"
     r"Questions already asked):.*$",
     re.MULTILINE,
+)
+# DeepSearch's own task text in an answer-stage prompt (after the shared evidence): from
+# the role line to the data the task is about. It gives orders, but they are the system's.
+_OWN_TASK = re.compile(
+    r"^# Role: [\w-]+\n.*?(?=^(?:Problems found in earlier answers|The answer to (?:judge|review))|\Z)",
+    re.MULTILINE | re.DOTALL,
 )
 _SOURCE_BLOCK = re.compile(r'<source id="(S\d+)"[^>]*>\n(.*?)\n</source>', re.DOTALL)
 _VERBS = (
@@ -103,7 +109,7 @@ class Order:
 
 def find_order(user: str) -> Order | None:
     """Return the first order anywhere in a prompt (outside the question lines), if any."""
-    text = _QUESTION_LINES.sub("", user)
+    text = _QUESTION_LINES.sub("", _OWN_TASK.sub("", user))
     chunks: list[tuple[str | None, str]] = [
         (m.group(1), m.group(2)) for m in _SOURCE_BLOCK.finditer(text)
     ]
@@ -132,7 +138,7 @@ class ObedientBrain(Brain):
 
     def reply(self, system: str, user: str) -> str:
         """Answer one call: obey an order if the prompt carries one, else follow the rules."""
-        role = prompt_role(system, user)
+        role = role_of(system, user)
         order = None if self.scripts.get(role) else find_order(user)
         comply = getattr(self, "_obey_" + role.replace("-", "_"), None)
         if order is None or comply is None:

@@ -74,6 +74,10 @@ class Article:
         """Return what the engine shows: the first sentence."""
         return self.sentences[0] if self.sentences else ""
 
+    def body_html(self) -> str:
+        """Return the article's own text as HTML (one paragraph)."""
+        return f"<p>{escape(self.text)}</p>"
+
     @property
     def dead_link(self) -> str:
         """Return this article's dead "See also" link."""
@@ -226,7 +230,7 @@ class World:
         links.append((article.dead_link, f"{article.title} (disambiguation)"))
         see_also = "".join(f'<li><a href="{escape(p)}">{escape(t)}</a></li>' for p, t in links)
         body = (
-            f"<article><h1>{escape(article.title)}</h1><p>{escape(article.text)}</p></article>"
+            f"<article><h1>{escape(article.title)}</h1>{article.body_html()}</article>"
             f"<aside><h2>See also</h2><ul>{see_also}</ul></aside>"
         )
         return _page(article.title, body)
