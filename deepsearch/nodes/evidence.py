@@ -1,6 +1,6 @@
 """The evidence block research prompts start with: the sources read and what is known.
 
-The planner, the answerer, beast mode and the judges begin their prompts with the same
+The planner, the reflector, the answerer and beast mode begin their prompts with the same
 system prompt and this block (``prompts.answerer.EVIDENCE``), rendered the same way
 for the same state, and write their own task after it. Each page read is rendered
 once and kept in reading order, so the block only grows at its end between steps:

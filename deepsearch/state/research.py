@@ -230,8 +230,5 @@ class ResearchState(WorkerInput, total=False):
     # Answers.
     draft: Answer | None
     answered_step: int  # the step of the latest answer attempt
-    # The evidence block the draft's prompt began with: its judges' prompts begin with
-    # it too, so a server serves that prefix from its cache.
-    answer_evidence: str
     answer: Answer
     usage: Usage
