@@ -137,3 +137,36 @@ async def test_beast_mode_reuses_the_answerers_cached_prompt(tmp_path: Path) -> 
     size, cached = beast[0]
     assert size > 3_000  # a long prompt: the evidence of four long pages
     assert cached > size / 2  # the answerer's instructions and evidence, from the cache
+
+
+async def test_the_judges_reuse_the_answers_evidence_on_a_caching_server(tmp_path: Path) -> None:
+    """On a server that caches prompts, the judges' prompts begin with the answer's own.
+
+    (In a window the answer's evidence fills, they see its quotes alone.)
+    """
+    context_window.forget_discovered()
+    server = LlamaCppServer(Brain(), n_ctx=32_768)
+    pages = long_pages()
+    with serve(server.app) as base:
+        settings = Settings(
+            OPENAI_BASE_URL=base + "/v1",
+            OPENAI_API_KEY=SecretStr("local"),
+            DEEPSEARCH_MODEL="qwen-local",
+            DEEPSEARCH_EMBEDDINGS="local",
+            DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        graph = build_graph(
+            settings=settings, search=MemorySearch(pages), reader=MemoryReader(pages)
+        )
+        result = await aask(QUESTION, graph=graph, context=Context(reasoning_effort="low"))
+    assert ANSWER in result.answer and result.mode == "researched"
+    calls = list(zip(server.brain.calls, server.prompt_sizes, server.cached_sizes, strict=True))
+    answer = next(call for call, _, _ in calls if call.role == "answerer")
+    evidence = answer.user.split("\n# Role: answerer\n")[0]
+    assert '<source id="S1"' in evidence
+    judges = [(call, size, cached) for call, size, cached in calls if call.role == "evaluator"]
+    assert judges
+    for call, size, cached in judges:
+        assert call.system == answer.system and call.user.startswith(evidence)
+        assert cached > size / 2  # the answer's evidence, from the server's cache

@@ -114,6 +114,7 @@ def make_answer(tools: Toolbox) -> NodeFn:
             ]
         if is_original:
             update["draft"] = draft
+            update["answer_evidence"] = written.evidence  # its judges' shared prefix
             update["diary"] = [
                 *update.get("diary", []),
                 diary_line(state, "answered the original question"),

@@ -51,10 +51,11 @@ class WrittenAnswer(BaseModel):
 
 
 class Written(NamedTuple):
-    """A written answer and whether the model's reply was usable."""
+    """A written answer, whether the model's reply was usable, and the evidence it saw."""
 
     answer: Answer
     ok: bool
+    evidence: str  # the prompt's shared evidence block (prompts.answerer.EVIDENCE)
 
 
 async def write_answer(
@@ -79,8 +80,9 @@ async def write_answer(
     (whose fields other than the evidence's are filled from ``task``).
 
     Returns:
-        The answer (markers renumbered, unverifiable references dropped) and whether
-        the model's reply was usable; None when not even the floor fits in ``limit``.
+        The answer (markers renumbered, unverifiable references dropped), whether the
+        model's reply was usable, and the evidence block the prompt began with; None
+        when not even the floor fits in ``limit``.
     """
     pages, original = state.get("pages", {}), state["original_question"]
     evaluations = state.get("evaluations", [])
@@ -132,4 +134,4 @@ async def write_answer(
         "references": refs,
         "mode": mode,  # type: ignore[typeddict-item]
     }
-    return Written(answer, result.ok and bool(text))
+    return Written(answer, result.ok and bool(text), answerer.evidence_of(prompt.user, role))

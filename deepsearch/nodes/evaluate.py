@@ -25,7 +25,7 @@ from deepsearch.nodes.common import NodeFn, diary_line, run_options, today, untr
 from deepsearch.nodes.room import usable_window
 from deepsearch.nodes.routing import next_step
 from deepsearch.progress import emit
-from deepsearch.prompts import evaluator
+from deepsearch.prompts import answerer, evaluator
 from deepsearch.prompts.fit import MIN_REPLY_TOKENS
 from deepsearch.prompts.render import render_quotes
 from deepsearch.state import Answer, Evaluation, ResearchState
@@ -119,25 +119,28 @@ def _affordable(tools: Toolbox, role: str, system: str, user: str, schema: Any, 
 
 @dataclass
 class JudgePrompts:
-    """The (system, user) prompts of the judgement and of the strict review.
-
-    The judges see the answer and its quotes, not the sources: every quote was checked
-    against its page when the answer was written, and the sources would cost the
-    budget their tokens twice more.
-    """
+    """The (system, user) prompts of the judgement and of the strict review."""
 
     judge: tuple[str, str]
     review: tuple[str, str]
 
     @classmethod
-    def build(cls, question: str, answer: Answer, basic: list[str], optional: str) -> JudgePrompts:
-        """Write both prompts."""
+    def build(
+        cls, question: str, answer: Answer, basic: list[str], optional: str, evidence: str
+    ) -> JudgePrompts:
+        """Write both prompts: after the answer's own evidence block, or standing alone."""
         values = {
             "answer": answer["text"],
             "references": render_quotes(answer["references"]),
             "checks": ", ".join(basic),
             "optional": optional,
         }
+        if evidence:
+            # The answer's system prompt and evidence, then each judge's own task.
+            system = answerer.EVIDENCE_SYSTEM.format(untrusted=untrusted())
+            task = evaluator.JUDGE_TASK.format(today=today(), question=question, **values)
+            review = evaluator.REVIEW_TASK.format(question=question, **values)
+            return cls((system, evidence + task), (system, evidence + review))
         body = evaluator.JUDGE_USER.format(question=question, **values)
         # Quotes are page text: the judges see them delimited and declared untrusted.
         system = evaluator.JUDGE_SYSTEM.format(today=today()) + untrusted()
@@ -153,21 +156,31 @@ async def judge(
     spend: Spend,
     undecided: Sequence[str] = (),
     room: int | None = None,
+    evidence: str = "",
     window: int | None = None,
 ) -> Verdict:
     """Run the checks, deciding first which ``undecided`` optional checks apply, then review.
 
     ``room`` bounds what the judgement may spend (tokens); :class:`CannotAfford` is
-    raised before a call that would not fit. ``window`` bounds each call on its own
-    (the model's context), where ``room`` bounds both together.
+    raised before a call that would not fit. ``evidence`` is the evidence block the
+    answer was written from: the judges' prompts begin with it (a prefix the server
+    has cached) when it fits, else they see the answer's quotes alone. ``window`` bounds
+    each call on its own (the model's context), where ``room`` bounds both together.
     """
     basic = [c for c in checks if c != "strict"]
     optional = evaluator.OPTIONAL_LINE.format(checks=", ".join(undecided)) if undecided else ""
-    prompts = JudgePrompts.build(question, answer, basic, optional)
+    prompts = JudgePrompts.build(question, answer, basic, optional, evidence)
     limit = _per_call(room, window)
-    cap = (
-        None if limit is None else _affordable(tools, "evaluator", *prompts.judge, Judgement, limit)
-    )
+    cap = None
+    if limit is not None:
+        try:
+            cap = _affordable(tools, "evaluator", *prompts.judge, Judgement, limit)
+        except CannotAfford:
+            if not evidence:
+                raise
+            # The evidence does not fit with the verdict: judge from the quotes alone.
+            prompts = JudgePrompts.build(question, answer, basic, optional, "")
+            cap = _affordable(tools, "evaluator", *prompts.judge, Judgement, limit)
     system, body = prompts.judge
     result = await tools.llm.structured(
         "evaluator",
@@ -201,7 +214,18 @@ async def judge(
     if "strict" not in checks:
         return Verdict(None, applicable=applicable)
     left = _per_call(None if room is None else room - result.total_tokens, window)
-    cap = None if left is None else _affordable(tools, "reviewer", *prompts.review, Review, left)
+    try:
+        cap = (
+            None
+            if left is None
+            else _affordable(tools, "reviewer", *prompts.review, Review, left)
+        )
+    except CannotAfford:
+        if not evidence:
+            raise
+        # As for the judgement: the review sees the answer's quotes alone.
+        prompts = JudgePrompts.build(question, answer, basic, optional, "")
+        cap = _affordable(tools, "reviewer", *prompts.review, Review, left)  # type: ignore[arg-type]
     review_system, review_body = prompts.review
     review = await tools.llm.structured(
         "reviewer",
@@ -218,6 +242,18 @@ async def judge(
     if review.value.passed:
         return Verdict(None, applicable=applicable)
     return Verdict("strict", review.value.analysis, review.value.improvement_plan, applicable)
+
+
+def judges_evidence(state: ResearchState) -> str:
+    """Return the evidence block the judges' prompts begin with ("": the quotes alone).
+
+    The judges see the sources the answer was written from only when the model's server
+    serves prompt prefixes from its cache (the run has had cached prompt tokens): the
+    block is then the answer's cached prefix, nearly free in time. Elsewhere the
+    answer's quotes, each checked against its page, are enough, and the sources would
+    cost the budget their tokens twice more.
+    """
+    return state.get("answer_evidence", "") if state.get("cached_prompt_tokens", 0) else ""
 
 
 def counts_as_attempt(draft: Answer | None) -> bool:
@@ -302,6 +338,7 @@ def make_evaluate(tools: Toolbox) -> NodeFn:
                     spend,
                     undecided,
                     room,
+                    judges_evidence(state),
                     window=usable_window(window) if window else None,
                 )
             except LLMUnavailable as exc:

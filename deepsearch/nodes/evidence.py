@@ -1,9 +1,10 @@
 """The evidence block research prompts start with: the sources read and what is known.
 
-The planner, the reflector, the answerer and beast mode begin their prompts with the same
-system prompt and this block (``prompts.answerer.EVIDENCE``), rendered the same way
-for the same state, and write their own task after it. Each page read is rendered
-once and kept in reading order, so the block only grows at its end between steps:
+The planner, the reflector, the answerer and beast mode (and the judges, on a server
+that caches prompt prefixes) begin their prompts with the same system prompt and this
+block (``prompts.answerer.EVIDENCE``), rendered the same way for the same state, and
+write their own task after it. While they fit, pages are rendered in reading order, so
+the block only grows at its end between steps:
 servers that cache prompt prefixes (llama.cpp, vLLM, OpenAI) read each page once per
 run, not once per call.
 """

@@ -1,12 +1,12 @@
 """The answer-stage prompts, and the system prompt and evidence every research call shares.
 
-Every research call (planner, reflector, answerer, beast mode) starts with the same
-system prompt and the same evidence block (the sources read and what is known); each
-role's own task follows it, with the
-question and the step's state last. Successive calls then share a long prompt prefix
-that servers cache (llama.cpp, vLLM and OpenAI reuse a cached prefix), so on a local
-model each page is read once per run, and a role's fixed instructions once per run
-when nothing new was read.
+Every research call (planner, reflector, answerer, beast mode, and on a server that
+caches prompt prefixes the judges in ``prompts.evaluator``) starts with the same system
+prompt and the same evidence block (the sources read and what is known); each role's
+own task follows it, with the question and the step's state last. Successive calls
+then share a long prompt prefix that servers cache (llama.cpp, vLLM and OpenAI reuse a
+cached prefix), so on a local model each page is read once per run, and a role's fixed
+instructions once per run when nothing new was read.
 """
 
 EVIDENCE_SYSTEM = (
@@ -18,13 +18,15 @@ the question follow them.
 )
 
 # Sources and knowledge first (they only grow): the prefix shared by every research call
-# of a run. A role's task follows it (its ``# Role:`` line first), the question after that.
+# of a run. A role's task follows it (TASK_MARK starts it), the question after that.
 EVIDENCE = """Sources:
 {sources}
 
 Knowledge:
 {knowledge}
 """
+
+TASK_MARK = "\n# Role: "
 
 ANSWER_TASK = """
 # Role: answerer
@@ -67,3 +69,13 @@ Problems found in earlier answers (avoid them):
 """
 
 BEAST_USER = EVIDENCE + BEAST_TASK
+
+
+def evidence_of(user: str, role: str) -> str:
+    """Return the shared evidence block that starts ``role``'s prompt ("" if none).
+
+    The block ends where the role's own task starts (the last ``# Role:`` line of that
+    role: page text in the sources before it may hold look-alikes).
+    """
+    at = user.rfind(f"{TASK_MARK}{role}\n")
+    return user[:at] if at >= 0 else ""

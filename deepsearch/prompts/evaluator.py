@@ -36,3 +36,36 @@ You are a strict reviewer. Find any reason the answer could be wrong, unsupporte
 quotes, incomplete or evasive. Pass it only if a careful expert would accept it as correct and \
 fully supported. When you reject it, give the analysis and a concrete improvement plan.
 """
+
+# After the answer's own evidence block (prompts.answerer.EVIDENCE), the judges' tasks:
+# the system prompt and the evidence are those the answer was written from, so the
+# server has them cached and the judges read only their task, question and answer.
+JUDGE_TASK = (
+    "\n"
+    + JUDGE_SYSTEM
+    + """
+Question: {question}
+
+The answer to judge, written from the sources above:
+{answer}
+
+References (quotes from the sources):
+{references}
+
+Checks: {checks}
+{optional}"""
+)
+
+REVIEW_TASK = (
+    "\n"
+    + STRICT_SYSTEM
+    + """
+Question: {question}
+
+The answer to review, written from the sources above:
+{answer}
+
+References (quotes from the sources):
+{references}
+"""
+)

@@ -1,8 +1,8 @@
 """The planner: choose the next action and its arguments.
 
 Its prompt starts like every research prompt: the shared system prompt and evidence
-block (``prompts.answerer``: sources and knowledge), which the answer then finds in
-the server's cache. Its own task, the question and the step's state follow.
+block (``prompts.answerer``: sources and knowledge), which the answer and its judges
+then find in the server's cache. Its own task, the question and the step's state follow.
 """
 
 from deepsearch.prompts.answerer import EVIDENCE

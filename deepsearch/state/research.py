@@ -230,5 +230,8 @@ class ResearchState(WorkerInput, total=False):
     # Answers.
     draft: Answer | None
     answered_step: int  # the step of the latest answer attempt
+    # The evidence block the draft's prompt began with: on a server that caches prompt
+    # prefixes its judges' prompts begin with it too (nodes.evaluate.judges_evidence).
+    answer_evidence: str
     answer: Answer
     usage: Usage
