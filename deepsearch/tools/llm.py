@@ -11,20 +11,35 @@ cannot be reached.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import BaseModel
 
 from deepsearch.settings import Settings, StructuredMethod
 from deepsearch.tools import formats
+from deepsearch.tools.chat_models import (
+    make_chat_model,
+    native_structured,
+    openai_endpoint,
+    real_tokenizer,
+    with_completion_cap,
+    with_format,
+)
 from deepsearch.tools.context_window import discover_context_window, overflow_of
+from deepsearch.tools.llm_messages import (
+    chat_messages,
+    garbled,
+    message_text,
+    note_unusable,
+    reported_cached,
+    reported_usage,
+    schema_prompt,
+)
 from deepsearch.tools.replies import extract_json, parse_reply, strip_think
 from deepsearch.tools.tokens import TokenCounter, configured_context_window
 
@@ -72,84 +87,6 @@ class LLMResult(Generic[T]):
     def total_tokens(self) -> int:
         """Return prompt plus completion tokens."""
         return self.prompt_tokens + self.completion_tokens
-
-
-def note_unusable(role: str, error: str, reply: str) -> None:
-    """Log a reply the LLM layer could not use (benchmarks and traces count them)."""
-    log.info(
-        "unusable %s reply (%s): %r",
-        role,
-        error.splitlines()[0][:200] if error else "",
-        reply[:300],
-        extra={"unusable_role": role},
-    )
-
-
-def garbled(exc: BaseException) -> bool:
-    """Tell whether a call failed on a reply the client could not decode (cut or garbled body).
-
-    The server was reached, so asking again is worthwhile; OpenAI's SDK retries
-    connection errors, timeouts, 429 and 5xx itself, but not undecodable bodies.
-    """
-    return isinstance(exc, ValueError)
-
-
-def message_text(message: BaseMessage) -> str:
-    """Return the text content of a message, whatever its content shape."""
-    content = message.content
-    if isinstance(content, str):
-        return content
-    parts = [p.get("text", "") if isinstance(p, dict) else str(p) for p in content]
-    return "".join(parts)
-
-
-def reported_cached(message: Any) -> int:
-    """Return the prompt tokens a reply says were served from the server's prompt cache.
-
-    OpenAI, vLLM and llama.cpp report them as ``usage.prompt_tokens_details.cached_tokens``;
-    LangChain carries them as ``usage_metadata["input_token_details"]["cache_read"]``.
-    """
-    meta = getattr(message, "usage_metadata", None) or {}
-    details = meta.get("input_token_details") or {}
-    return int(details.get("cache_read") or 0)
-
-
-def reported_usage(message: Any) -> tuple[int, int] | None:
-    """Return the (prompt, completion) tokens a reply reports, or None when it reports none."""
-    meta = getattr(message, "usage_metadata", None)
-    if meta and meta.get("total_tokens"):
-        return int(meta.get("input_tokens", 0)), int(meta.get("output_tokens", 0))
-    return None
-
-
-@lru_cache(maxsize=64)
-def schema_prompt(schema: type[BaseModel]) -> str:
-    """Describe the JSON reply a schema expects, compactly (short schemas suit small models).
-
-    Titles and the model's own docstring are left out: they repeat the field names and
-    cost tokens on every call.
-    """
-    js = _without_titles(schema.model_json_schema())
-    js.pop("description", None)
-    head = "\n\nReply with a single compact JSON object and nothing else. Its JSON schema:\n"
-    return head + json.dumps(js, separators=(",", ":"))
-
-
-def _without_titles(node: Any) -> Any:
-    """Drop the ``title`` keywords pydantic adds to every schema node (property names stay)."""
-    if isinstance(node, dict):
-        return {
-            k: (
-                _without_titles(v)
-                if k != "properties"
-                else {n: _without_titles(p) for n, p in v.items()}
-            )
-            for k, v in node.items()
-            if k != "title"
-        }
-    if isinstance(node, list):
-        return [_without_titles(v) for v in node]
-    return node
 
 
 class LLM:
@@ -284,7 +221,7 @@ class LLM:
         ``max_tokens`` lowers the role's completion cap for this call (budget room).
         """
         model = self._capped(self.model_for(role), role, max_tokens)
-        messages = _messages(system, user, images)
+        messages = chat_messages(system, user, images)
         for retries_left in range(self.retries, -1, -1):
             try:
                 reply = await model.ainvoke(messages, config=self._config(role, metadata))  # type: ignore[arg-type]
@@ -331,7 +268,7 @@ class LLM:
             attempts += 1
             try:
                 runnable = model.with_structured_output(schema, method=method, include_raw=True)
-                out = await runnable.ainvoke(_messages(system, user, images), config=config)  # type: ignore[arg-type]
+                out = await runnable.ainvoke(chat_messages(system, user, images), config=config)  # type: ignore[arg-type]
                 raw = out.get("raw") if isinstance(out, dict) else None
                 p, c = self._count(role, raw, len(system) + len(user))
                 prompt_tokens += p
@@ -366,7 +303,7 @@ class LLM:
             attempts += 1
             try:
                 reply = await with_format(model, method, schema).ainvoke(
-                    _messages(sys_prompt, user_prompt, images), config=config
+                    chat_messages(sys_prompt, user_prompt, images), config=config
                 )
             except Exception as exc:
                 errors.append(f"call failed: {exc}")
@@ -414,99 +351,6 @@ class LLM:
         )
 
 
-def native_structured(model: BaseChatModel, method: StructuredMethod) -> bool:
-    """Tell whether ``method`` goes through LangChain's own structured output for ``model``.
-
-    Function calling always does, and so does ``json_schema`` on OpenAI itself or on a
-    chat model class that is not OpenAI-compatible; other OpenAI-compatible servers get
-    the schema as a plain ``response_format`` and the reply is repaired here.
-    """
-    if method == "function_calling":
-        return True
-    return method == "json_schema" and (
-        formats.hosted_openai(model) or formats.openai_base(model) is None
-    )
-
-
-def with_format(model: BaseChatModel, method: StructuredMethod, schema: type[BaseModel]) -> Any:
-    """Return ``model`` bound to the ``response_format`` of ``method`` (as is for ``prompt``)."""
-    fmt = formats.response_format(method, schema)
-    return model.bind(response_format=fmt) if fmt is not None else model
-
-
-def with_completion_cap(model: BaseChatModel, cap: int) -> BaseChatModel:
-    """Return a copy of an OpenAI-compatible chat model whose replies stop at ``cap`` tokens.
-
-    Local servers get the cap as ``max_tokens`` in the body (some ignore
-    ``max_completion_tokens``); other chat model classes are returned unchanged.
-    """
-    if type(model).__name__ != "ChatOpenAI":
-        return model
-    extra = dict(getattr(model, "extra_body", None) or {})
-    if "max_tokens" in extra:
-        return model.model_copy(update={"extra_body": {**extra, "max_tokens": cap}})
-    return model.model_copy(update={"max_tokens": cap})
-
-
-def openai_endpoint(model: BaseChatModel) -> tuple[str, str] | None:
-    """Return the (base URL, model name) of a ``ChatOpenAI`` aimed at another server, else None."""
-    if type(model).__name__ != "ChatOpenAI":
-        return None
-    base = str(getattr(model, "openai_api_base", None) or "")
-    return (base, str(getattr(model, "model_name", ""))) if base else None
-
-
-def real_tokenizer(model: BaseChatModel) -> Callable[[str], int] | None:
-    """Return tiktoken's length function for a model served by OpenAI itself, else None.
-
-    tiktoken fetches its tables once and caches them; it only knows OpenAI's models,
-    so other endpoints use the calibrated estimate instead.
-    """
-    if type(model).__name__ != "ChatOpenAI":
-        return None
-    base = str(getattr(model, "openai_api_base", None) or "")
-    if base and "api.openai.com" not in base:
-        return None
-    try:
-        import tiktoken
-
-        encoding = tiktoken.encoding_for_model(str(getattr(model, "model_name", "")))
-    except Exception:  # unknown model, or the tables cannot be fetched: estimate instead
-        return None
-    return lambda text: len(encoding.encode(text, disallowed_special=()))
-
-
-def _messages(system: str, user: str, images: list[str] | None = None) -> list[BaseMessage]:
-    if images:
-        content: list[str | dict[str, Any]] = [{"type": "text", "text": user}]
-        content += [{"type": "image_url", "image_url": {"url": url}} for url in images]
-        return [SystemMessage(system), HumanMessage(content=content)]
-    return [SystemMessage(system), HumanMessage(user)]
-
-
-def make_chat_model(settings: Settings, role: str = "default") -> BaseChatModel:
-    """Build a ``ChatOpenAI`` for ``role`` from settings (any OpenAI-compatible endpoint)."""
-    from langchain_openai import ChatOpenAI
-
-    settings.require_llm()
-    name = getattr(settings, f"{role}_model", None) or settings.model
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
-    kwargs: dict[str, Any] = {
-        "model": name,
-        "api_key": key,
-        "timeout": settings.llm_timeout,
-        "max_retries": 2,
-    }
-    if settings.openai_base_url:
-        # Local servers ignore max_completion_tokens and choke on streamed tool calls.
-        kwargs["base_url"] = settings.openai_base_url
-        kwargs["extra_body"] = {"max_tokens": settings.llm_max_tokens}
-        kwargs["disable_streaming"] = "tool_calling"
-    else:
-        kwargs["max_tokens"] = settings.llm_max_tokens
-    return ChatOpenAI(**kwargs)
-
-
 def make_llm(settings: Settings) -> LLM:
     """Build the role-aware :class:`LLM` from settings."""
     models: dict[str, BaseChatModel] = {"default": make_chat_model(settings)}
@@ -522,4 +366,13 @@ def make_llm(settings: Settings) -> LLM:
     )
 
 
-__all__ = ["LLM", "AIMessage", "LLMResult", "LLMUnavailable", "extract_json", "strip_think"]
+__all__ = [
+    "LLM",
+    "AIMessage",
+    "LLMResult",
+    "LLMUnavailable",
+    "extract_json",
+    "make_chat_model",
+    "message_text",
+    "strip_think",
+]
