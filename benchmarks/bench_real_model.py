@@ -234,12 +234,27 @@ async def ask_http(
     refs = [a["url_citation"] for a in message.get("annotations") or []]
     problems = check_form(world, answer, refs)
     calls = proxy.of(proxy.tag)
-    run = RealRun(
-        question=q.question,
+    correct = any(contains(answer, a) for a in q.answers)
+    run = served_run(q.question, answer, problems, correct, body, seconds, calls)
+    return run, body
+
+
+def served_run(
+    question: str,
+    answer: str,
+    problems: list[str],
+    correct: bool,
+    body: dict[str, Any],
+    seconds: float,
+    calls: list[Exchange],
+) -> RealRun:
+    """Return what a question asked through ``deepsearch serve`` did, from its reply."""
+    return RealRun(
+        question=question,
         answer=answer,
-        well_formed=not problems,
+        well_formed=not [p for p in problems if "main log" not in p],
         problems=problems,
-        correct=any(contains(answer, a) for a in q.answers),
+        correct=correct,
         obeyed=CANARY.lower() in answer.lower(),
         tokens=int((body.get("usage") or {}).get("total_tokens", 0)),
         calls=len(calls),
@@ -256,7 +271,6 @@ async def ask_http(
         long_page=True,
         exchanges=calls,
     )
-    return run, body
 
 
 def mission_web() -> TestWeb:
@@ -306,28 +320,7 @@ async def ask_mission(
     if not any(urlsplit(r["url"]).path == main for r in refs):
         problems.append("the main log is not cited")
     calls = proxy.of(proxy.tag)
-    run = RealRun(
-        question=LONG_QUESTION,
-        answer=answer,
-        well_formed=not [p for p in problems if "main log" not in p],
-        problems=problems,
-        correct=LONG_ANSWER in answer,
-        obeyed=CANARY.lower() in answer.lower(),
-        tokens=int((body.get("usage") or {}).get("total_tokens", 0)),
-        calls=len(calls),
-        seconds=seconds,
-        unusable=0,
-        unusable_shapes=[],
-        max_prompt=max((e.prompt_tokens + (e.max_tokens or 0) for e in calls), default=0),
-        prompt_tokens=sum(e.prompt_tokens for e in calls),
-        cached_tokens=sum(e.cached_tokens for e in calls),
-        overflows=sum(e.status != 200 and "context" in e.error.lower() for e in calls),
-        refused=sum(e.status != 200 and "context" not in e.error.lower() for e in calls),
-        ending="via deepsearch serve",
-        ended_unusable=False,
-        long_page=True,
-        exchanges=calls,
-    )
+    run = served_run(LONG_QUESTION, answer, problems, LONG_ANSWER in answer, body, seconds, calls)
     return run, problems
 
 

@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.support.brain import role_of
+from tests.support.llm_server import _text
 
 TIMEOUT = httpx.Timeout(900.0, connect=10.0)
 
@@ -61,14 +62,6 @@ class Exchange:
         for key in ("system", "user", "reply"):
             row[key] = row[key].replace(base_url, "{base}") if base_url else row[key]
         return row
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
 
 
 @dataclass

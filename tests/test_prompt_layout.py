@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from deepsearch import Context, aask, build_graph
+from deepsearch import Context, DeepSearchResult, aask, build_graph
 from deepsearch.prompts.fit import Section, fit_prompt
 from deepsearch.prompts.render import OMITTED_NOTE, render_evaluations, render_sources
 from deepsearch.settings import Settings
@@ -111,10 +111,9 @@ def test_sections_before_a_volatile_one_keep_their_room() -> None:
     assert fitted([]) == fitted([rejected])
 
 
-async def test_beast_mode_reuses_the_answerers_cached_prompt(tmp_path: Path) -> None:
-    """A final answer after rejected ones is read mostly from the server's cache."""
+async def ask_on(server: LlamaCppServer, tmp_path: Path) -> DeepSearchResult:
+    """Ask the long pages' question at ``low`` effort, the model served by ``server``."""
     context_window.forget_discovered()
-    server = LlamaCppServer(Brain(fail_evaluations=99), n_ctx=8_192)
     pages = long_pages()
     with serve(server.app) as base:
         settings = Settings(
@@ -128,7 +127,13 @@ async def test_beast_mode_reuses_the_answerers_cached_prompt(tmp_path: Path) -> 
         graph = build_graph(
             settings=settings, search=MemorySearch(pages), reader=MemoryReader(pages)
         )
-        result = await aask(QUESTION, graph=graph, context=Context(reasoning_effort="low"))
+        return await aask(QUESTION, graph=graph, context=Context(reasoning_effort="low"))
+
+
+async def test_beast_mode_reuses_the_answerers_cached_prompt(tmp_path: Path) -> None:
+    """A final answer after rejected ones is read mostly from the server's cache."""
+    server = LlamaCppServer(Brain(fail_evaluations=99), n_ctx=8_192)
+    result = await ask_on(server, tmp_path)
     assert ANSWER in result.answer and result.mode == "beast"
     calls = list(zip(server.brain.roles(), server.prompt_sizes, server.cached_sizes, strict=True))
     answerer = [size for role, size, _ in calls if role == "answerer"]
@@ -144,22 +149,8 @@ async def test_the_judges_reuse_the_answers_evidence_on_a_caching_server(tmp_pat
 
     (In a window the answer's evidence fills, they see its quotes alone.)
     """
-    context_window.forget_discovered()
     server = LlamaCppServer(Brain(), n_ctx=32_768)
-    pages = long_pages()
-    with serve(server.app) as base:
-        settings = Settings(
-            OPENAI_BASE_URL=base + "/v1",
-            OPENAI_API_KEY=SecretStr("local"),
-            DEEPSEARCH_MODEL="qwen-local",
-            DEEPSEARCH_EMBEDDINGS="local",
-            DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
-            _env_file=None,  # type: ignore[call-arg]
-        )
-        graph = build_graph(
-            settings=settings, search=MemorySearch(pages), reader=MemoryReader(pages)
-        )
-        result = await aask(QUESTION, graph=graph, context=Context(reasoning_effort="low"))
+    result = await ask_on(server, tmp_path)
     assert ANSWER in result.answer and result.mode == "researched"
     calls = list(zip(server.brain.calls, server.prompt_sizes, server.cached_sizes, strict=True))
     answer = next(call for call, _, _ in calls if call.role == "answerer")
