@@ -16,7 +16,7 @@ from deepsearch.citations import (
     resolve_references,
     strip_footnote_section,
 )
-from deepsearch.nodes.evidence import evidence_fields, evidence_sections
+from deepsearch.nodes.evidence import EVIDENCE_FIELDS, evidence_fields, evidence_sections
 from deepsearch.nodes.room import fit_call
 from deepsearch.prompts import answerer
 from deepsearch.prompts.fit import Section
@@ -134,4 +134,6 @@ async def write_answer(
         "references": refs,
         "mode": mode,  # type: ignore[typeddict-item]
     }
-    return Written(answer, result.ok and bool(text), answerer.evidence_of(prompt.user, role))
+    # The block the prompt began with, as it was fitted (``template`` starts with it).
+    evidence = answerer.EVIDENCE.format(**{k: prompt.texts[k] for k in EVIDENCE_FIELDS})
+    return Written(answer, result.ok and bool(text), evidence)

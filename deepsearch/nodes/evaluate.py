@@ -117,12 +117,38 @@ def _affordable(tools: Toolbox, role: str, system: str, user: str, schema: Any, 
     return cap
 
 
+def _fitting(
+    tools: Toolbox,
+    role: str,
+    choices: list[JudgePrompts],
+    which: Literal["judge", "review"],
+    schema: Any,
+    limit: int | None,
+) -> tuple[JudgePrompts, int | None]:
+    """Return the first of ``choices`` whose ``which`` prompt fits ``limit``, and its cap.
+
+    Without a limit the first is taken, uncapped; :class:`CannotAfford` when none fits.
+    """
+    if limit is None:
+        return choices[0], None
+    for prompts in choices[:-1]:
+        try:
+            return prompts, _affordable(tools, role, *prompts.of(which), schema, limit)
+        except CannotAfford:
+            continue
+    return choices[-1], _affordable(tools, role, *choices[-1].of(which), schema, limit)
+
+
 @dataclass
 class JudgePrompts:
     """The (system, user) prompts of the judgement and of the strict review."""
 
     judge: tuple[str, str]
     review: tuple[str, str]
+
+    def of(self, which: Literal["judge", "review"]) -> tuple[str, str]:
+        """Return the prompts of the judgement or of the review."""
+        return self.judge if which == "judge" else self.review
 
     @classmethod
     def build(
@@ -169,18 +195,12 @@ async def judge(
     """
     basic = [c for c in checks if c != "strict"]
     optional = evaluator.OPTIONAL_LINE.format(checks=", ".join(undecided)) if undecided else ""
-    prompts = JudgePrompts.build(question, answer, basic, optional, evidence)
+    # With the answer's evidence first when there is some; the quotes alone when that
+    # does not fit the call.
+    blocks = dict.fromkeys((evidence, ""))
+    choices = [JudgePrompts.build(question, answer, basic, optional, e) for e in blocks]
     limit = _per_call(room, window)
-    cap = None
-    if limit is not None:
-        try:
-            cap = _affordable(tools, "evaluator", *prompts.judge, Judgement, limit)
-        except CannotAfford:
-            if not evidence:
-                raise
-            # The evidence does not fit with the verdict: judge from the quotes alone.
-            prompts = JudgePrompts.build(question, answer, basic, optional, "")
-            cap = _affordable(tools, "evaluator", *prompts.judge, Judgement, limit)
+    prompts, cap = _fitting(tools, "evaluator", choices, "judge", Judgement, limit)
     system, body = prompts.judge
     result = await tools.llm.structured(
         "evaluator",
@@ -214,18 +234,8 @@ async def judge(
     if "strict" not in checks:
         return Verdict(None, applicable=applicable)
     left = _per_call(None if room is None else room - result.total_tokens, window)
-    try:
-        cap = (
-            None
-            if left is None
-            else _affordable(tools, "reviewer", *prompts.review, Review, left)
-        )
-    except CannotAfford:
-        if not evidence:
-            raise
-        # As for the judgement: the review sees the answer's quotes alone.
-        prompts = JudgePrompts.build(question, answer, basic, optional, "")
-        cap = _affordable(tools, "reviewer", *prompts.review, Review, left)  # type: ignore[arg-type]
+    choices = choices[choices.index(prompts) :]  # the review sees no more than the judgement
+    prompts, cap = _fitting(tools, "reviewer", choices, "review", Review, left)
     review_system, review_body = prompts.review
     review = await tools.llm.structured(
         "reviewer",

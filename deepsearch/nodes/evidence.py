@@ -19,6 +19,7 @@ SOURCES_CHARS = 40_000  # the sources' usual size (they shrink to fit a tight ca
 KNOWLEDGE_CHARS = 12_000
 # The evidence an answer's prompt keeps however tight the budget (~600 tokens).
 EVIDENCE_FLOOR_CHARS = 2_400
+EVIDENCE_FIELDS = ("sources", "knowledge")  # the block's sections, in its order
 
 
 def evidence_sections(state: ResearchState, question: str, *, floor: bool) -> list[Section]:

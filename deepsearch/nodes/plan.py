@@ -261,9 +261,7 @@ def planner_sections(state: ResearchState, question: str) -> list[Section]:
     evaluations = state.get("evaluations", [])
     return [
         *evidence_sections(state, question, floor=False),
-        Section(
-            "candidates", lambda n: render_candidates(unread, max_chars=n), 4_000, 300, True
-        ),
+        Section("candidates", lambda n: render_candidates(unread, max_chars=n), 4_000, 300, True),
         Section("diary", lambda n: render_diary(diary, max_chars=n), 3_000, 200, True),
         Section(
             "evaluations", lambda n: render_evaluations(evaluations, max_chars=n), 4_000, 0, True
@@ -299,6 +297,7 @@ def make_plan(tools: Toolbox) -> NodeFn:
             )
             system = answerer.EVIDENCE_SYSTEM.format(untrusted=untrusted())
             limit = call_limit(tools, state)
+            schema = decision_schema(tuple(allowed))
             prompt = fit_call(
                 tools,
                 "planner",
@@ -313,13 +312,13 @@ def make_plan(tools: Toolbox) -> NodeFn:
                     "language_hint": lang,
                     "allowed": ", ".join(allowed),
                 },
-                schema=decision_schema(tuple(allowed)),
+                schema=schema,
             )
             if prompt is None:
                 return out_of_budget(state, step)
             result = await tools.llm.structured(
                 "planner",
-                decision_schema(tuple(allowed)),
+                schema,
                 prompt.system,
                 prompt.user,
                 fallback=lambda: fallback_decision(state, allowed, question),

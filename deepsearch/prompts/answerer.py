@@ -18,15 +18,13 @@ the question follow them.
 )
 
 # Sources and knowledge first (they only grow): the prefix shared by every research call
-# of a run. A role's task follows it (TASK_MARK starts it), the question after that.
+# of a run. A role's task follows it (its ``# Role:`` line first), the question after that.
 EVIDENCE = """Sources:
 {sources}
 
 Knowledge:
 {knowledge}
 """
-
-TASK_MARK = "\n# Role: "
 
 ANSWER_TASK = """
 # Role: answerer
@@ -69,13 +67,3 @@ Problems found in earlier answers (avoid them):
 """
 
 BEAST_USER = EVIDENCE + BEAST_TASK
-
-
-def evidence_of(user: str, role: str) -> str:
-    """Return the shared evidence block that starts ``role``'s prompt ("" if none).
-
-    The block ends where the role's own task starts (the last ``# Role:`` line of that
-    role: page text in the sources before it may hold look-alikes).
-    """
-    at = user.rfind(f"{TASK_MARK}{role}\n")
-    return user[:at] if at >= 0 else ""

@@ -9,7 +9,7 @@ share what is left, each down to its floor. The reply's cap shrinks last, to a f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -67,6 +67,7 @@ class FittedPrompt:
     max_tokens: int
     prompt_tokens: int
     trimmed: bool  # True when some section was cut to fit
+    texts: Mapping[str, str]  # each section as the prompt holds it
 
 
 def fit_prompt(
@@ -126,7 +127,7 @@ def fit_prompt(
         # Denser than the ratio said: cut the sections by the share they overshot.
         section_tokens = max(1, tokens - base_tokens)
         room_chars = max(floors, int(room_chars * (section_tokens - over) / section_tokens))
-    return FittedPrompt(system, user, max(1, min(cap, limit - tokens)), tokens, trimmed)
+    return FittedPrompt(system, user, max(1, min(cap, limit - tokens)), tokens, trimmed, texts)
 
 
 def _share(sections: Sequence[Section], need: dict[str, int], room: int) -> dict[str, int]:
