@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 
 from deepsearch import Context, aask, build_graph
 from deepsearch.budget import cached_share
@@ -25,7 +25,7 @@ from deepsearch.tools.llm import make_llm
 from tests.support.api_server import server_settings
 from tests.support.brain import Brain
 from tests.support.cli_env import llm_env, run_cli
-from tests.support.llama_server import LlamaCppServer
+from tests.support.llama_server import LlamaCppServer, local_model_settings
 from tests.support.long_pages import ANSWER, QUESTION, long_pages
 from tests.support.memory import MemoryReader, MemorySearch
 from tests.support.servers import serve
@@ -40,14 +40,7 @@ def llama(tmp_path: Path) -> Iterator[tuple[LlamaCppServer, Settings]]:
     with serve(server.app) as base:
         yield (
             server,
-            Settings(
-                OPENAI_BASE_URL=base + "/v1",
-                OPENAI_API_KEY=SecretStr("local"),
-                DEEPSEARCH_MODEL="qwen-local",
-                DEEPSEARCH_EMBEDDINGS="local",
-                DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
-                _env_file=None,  # type: ignore[call-arg]
-            ),
+            local_model_settings(base, str(tmp_path / "cache.sqlite3")),
         )
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from deepsearch import Context, DeepSearchResult, aask, build_graph
 from deepsearch.citations import MARKER
@@ -26,7 +25,7 @@ from deepsearch.settings import Settings
 from deepsearch.tools import context_window
 from tests.support.api_server import server_settings
 from tests.support.brain import Brain, field_of
-from tests.support.llama_server import LlamaCppServer
+from tests.support.llama_server import LlamaCppServer, local_model_settings
 from tests.support.long_pages import (
     ANSWER,
     ANSWER_SENTENCE,
@@ -85,14 +84,7 @@ def window(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Window]:
     n_ctx, brain = request.param if isinstance(request.param, tuple) else (request.param, Brain())
     server = LlamaCppServer(brain, n_ctx=n_ctx)
     with serve(server.app) as base:
-        settings = Settings(
-            OPENAI_BASE_URL=base + "/v1",
-            OPENAI_API_KEY=SecretStr("local"),
-            DEEPSEARCH_MODEL="qwen-local",
-            DEEPSEARCH_EMBEDDINGS="local",
-            DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        settings = local_model_settings(base, str(tmp_path / "cache.sqlite3"))
         yield Window(server, settings, long_pages())
 
 
@@ -224,14 +216,8 @@ async def test_a_refused_prompt_teaches_the_window(tmp_path: Path) -> None:
     """With no window to discover, the first overflow names it, and the run recovers."""
     server = NoPropsServer(Brain(), n_ctx=4_096)
     with serve(server.app) as base:
-        settings = Settings(
-            OPENAI_BASE_URL=base + "/v1",
-            OPENAI_API_KEY=SecretStr("local"),
-            DEEPSEARCH_MODEL="mystery-model",  # unknown: the 32k default is assumed
-            DEEPSEARCH_EMBEDDINGS="local",
-            DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        # An unknown model: the 32k default is assumed.
+        settings = local_model_settings(base, str(tmp_path / "cache.sqlite3"), "mystery-model")
         pages = long_pages()
         graph = build_graph(
             settings=settings, search=MemorySearch(pages), reader=MemoryReader(pages)

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
-
 from deepsearch import Context, DeepSearchResult, aask, build_graph
 from deepsearch.prompts.fit import Section, fit_prompt
 from deepsearch.prompts.render import OMITTED_NOTE, render_evaluations, render_sources
-from deepsearch.settings import Settings
 from deepsearch.state import Evaluation, PageRecord
 from deepsearch.tools import context_window
 from deepsearch.tools.tokens import TokenCounter
 from tests.support.brain import Brain
-from tests.support.llama_server import LlamaCppServer
+from tests.support.llama_server import LlamaCppServer, local_model_settings
 from tests.support.long_pages import ANSWER, QUESTION, long_pages
 from tests.support.memory import MemoryReader, MemorySearch
 from tests.support.servers import serve
@@ -116,14 +113,7 @@ async def ask_on(server: LlamaCppServer, tmp_path: Path) -> DeepSearchResult:
     context_window.forget_discovered()
     pages = long_pages()
     with serve(server.app) as base:
-        settings = Settings(
-            OPENAI_BASE_URL=base + "/v1",
-            OPENAI_API_KEY=SecretStr("local"),
-            DEEPSEARCH_MODEL="qwen-local",
-            DEEPSEARCH_EMBEDDINGS="local",
-            DEEPSEARCH_CACHE=str(tmp_path / "cache.sqlite3"),
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        settings = local_model_settings(base, str(tmp_path / "cache.sqlite3"))
         graph = build_graph(
             settings=settings, search=MemorySearch(pages), reader=MemoryReader(pages)
         )

@@ -34,10 +34,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import SecretStr
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from deepsearch.settings import Settings
 from tests.support.llm_server import LLMServer, _text
 
 # Special tokens, digits one by one (as Qwen's tokenizer splits numbers), words in
@@ -189,3 +191,19 @@ def _shared_prefix(left: list[str], right: list[str]) -> int:
             break
         n += 1
     return n
+
+
+def local_model_settings(base: str, cache: str, model: str = "qwen-local") -> Settings:
+    """Return settings that point DeepSearch at a local server at ``base``, as a user would.
+
+    No context window is configured (DeepSearch asks the server); relevance is local
+    and the cache is the file ``cache``.
+    """
+    return Settings(
+        OPENAI_BASE_URL=base + "/v1",
+        OPENAI_API_KEY=SecretStr("local"),
+        DEEPSEARCH_MODEL=model,
+        DEEPSEARCH_EMBEDDINGS="local",
+        DEEPSEARCH_CACHE=cache,
+        _env_file=None,  # type: ignore[call-arg]
+    )
