@@ -197,8 +197,9 @@ def add_missing_markers(text: str, refs: Sequence[Reference | None]) -> str:
     if MARKER.search(text) or not any(refs):
         return text
     text = text.rstrip()
-    ends = [m.start() for m in _SENTENCE.finditer(text)] + [len(text)]
-    starts = [0] + [m.end() for m in _SENTENCE.finditer(text)]
+    breaks = list(_SENTENCE.finditer(text))
+    ends = [m.start() for m in breaks] + [len(text)]
+    starts = [0] + [m.end() for m in breaks]
     spans = [(a, b) for a, b in zip(starts, ends, strict=True) if text[a:b].strip()]
     if not spans:
         return text
