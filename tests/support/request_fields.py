@@ -21,8 +21,15 @@ UNCONFIGURED_PROVIDERS = ["jina", "brave", "serper", "local"]
 text = st.text(max_size=20)
 name = st.from_regex(r"[a-zA-Z0-9_-]{1,64}", fullmatch=True)
 bools = st.booleans()
-# Values of every JSON kind, to draw the wrong ones from.
-scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text
+# Values of every JSON kind, to draw the wrong ones from (no NaN or infinity: they are not
+# JSON, and a body holding them is refused as a whole, before any field is looked at).
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | text
+)
 anything = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
